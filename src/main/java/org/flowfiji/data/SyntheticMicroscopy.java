@@ -367,18 +367,20 @@ public final class SyntheticMicroscopy {
             double sum = 0;
             for (int i = -r; i <= r; i++) sum += kernel[i + r] = StrictMath.exp(-i * i / (2 * sigma * sigma));
             for (int i = 0; i < kernel.length; i++) kernel[i] /= sum;
+            int[] index = new int[n + 2 * r];
+            for (int i = 0; i < index.length; i++) index[i] = Tiler.mirror(i - r, n);
             float[] tmp = new float[n * n];
             float[] out = new float[n * n];
             for (int y = 0; y < n; y++)
                 for (int x = 0; x < n; x++) {
                     double acc = 0;
-                    for (int i = -r; i <= r; i++) acc += kernel[i + r] * in[y * n + Tiler.mirror(x + i, n)];
+                    for (int i = 0; i < kernel.length; i++) acc += kernel[i] * in[y * n + index[x + i]];
                     tmp[y * n + x] = (float) acc;
                 }
             for (int y = 0; y < n; y++)
                 for (int x = 0; x < n; x++) {
                     double acc = 0;
-                    for (int i = -r; i <= r; i++) acc += kernel[i + r] * tmp[Tiler.mirror(y + i, n) * n + x];
+                    for (int i = 0; i < kernel.length; i++) acc += kernel[i] * tmp[index[y + i] * n + x];
                     out[y * n + x] = (float) acc;
                 }
             return out;
