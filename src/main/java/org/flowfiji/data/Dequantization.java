@@ -46,6 +46,7 @@ public final class Dequantization {
         return new Dequantization(mode, mode == Mode.UNIFORM ? new SplittableRandom(seed) : null);
     }
 
+    /** How this instance chooses u. */
     public Mode mode() {
         return mode;
     }

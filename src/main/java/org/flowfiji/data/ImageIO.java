@@ -15,6 +15,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -91,10 +92,16 @@ public final class ImageIO {
         FileSaver saver = new FileSaver(imp);
         fi.description = saver.getDescriptionString();
         if (imp.isComposite()) saver.saveDisplayRangesAndLuts(imp, fi);
-        Path tmp = Files.createTempFile(dir, "." + title + ".", ".part");
+        Path tmp = dir.resolve("." + title + "." + Long.toHexString(System.nanoTime()) + ".part");
+        OutputStream raw;
+        try {
+            raw = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new IOException("cannot write TIFF file " + path + ": " + e.getMessage(), e);
+        }
         boolean done = false;
         try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+            try (OutputStream out = new BufferedOutputStream(raw, 1 << 16)) {
                 new TiffEncoder(fi).write(out);
             }
             try {

@@ -84,6 +84,7 @@ public final class Tiler {
         return (v + m - 1) / m * m;
     }
 
+    /** The tiles in raster order (rows of tiles top to bottom, left to right within a row). */
     public List<Tile> tiles() {
         return tiles;
     }

@@ -124,6 +124,20 @@ class ImageIOTest {
         try (var s = Files.list(dir)) {
             assertEquals(List.of("stack.tif"), s.map(p -> p.getFileName().toString()).toList(), "no temporary files left");
         }
+        Path blocked = dir.resolve("blocked.tif");
+        Files.createDirectories(blocked.resolve("inside"));
+        assertThrows(IOException.class, () -> ImageIO.writeTiff(d, blocked), "a non-empty folder cannot be replaced");
+        assertTrue(Files.isDirectory(blocked.resolve("inside")), "the existing target is untouched");
+        try (var s = Files.list(dir)) {
+            assertEquals(List.of("blocked.tif", "stack.tif"), s.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no temporary file left after a failed write");
+        }
+        if (Files.getFileStore(f).supportsFileAttributeView("posix")) {
+            Path reference = Files.createFile(dir.resolve("reference"));
+            assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(f),
+                    "written with the permissions of any new file, not those of a private temporary file");
+            Files.delete(reference);
+        }
         IOException e = assertThrows(IOException.class, () -> ImageIO.writeTiff(d, dir.resolve("missing/x.tif")));
         assertTrue(e.getMessage().contains("missing"), e.getMessage());
     }

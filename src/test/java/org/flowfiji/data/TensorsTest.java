@@ -9,6 +9,7 @@ import java.util.List;
 import net.imglib2.FinalInterval;
 import net.imglib2.RandomAccess;
 import net.imglib2.RandomAccessibleInterval;
+import net.imglib2.blocks.PrimitiveBlocks;
 import net.imglib2.img.Img;
 import net.imglib2.img.array.ArrayImgs;
 import net.imglib2.position.FunctionRandomAccessible;
@@ -78,6 +79,9 @@ class TensorsTest {
             c.get().set(named(c.getLongPosition(0), c.getLongPosition(1), 0));
         }
         RandomAccessibleInterval<FloatType> offsetView = Views.interval(stored, new FinalInterval(new long[] {3, 2}, new long[] {9, 6}));
+        assertDoesNotThrow(() -> PrimitiveBlocks.of(offsetView, PrimitiveBlocks.OnFallback.FAIL), "the stored view takes the block-copy path");
+        assertThrows(IllegalArgumentException.class, () -> PrimitiveBlocks.of(procedural, PrimitiveBlocks.OnFallback.FAIL),
+                "the procedural image takes the cursor fallback");
         try (NDManager m = NDManager.newBaseManager()) {
             assertNamed(Tensors.toNDArray(m, procedural), 7, 5, 1, 3, 2);
             assertNamed(Tensors.toNDArray(m, offsetView), 7, 5, 1, 3, 2);
