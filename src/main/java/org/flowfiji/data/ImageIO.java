@@ -56,13 +56,23 @@ public final class ImageIO {
      *     file in width, height, channels or bit depth
      */
     public static ImageData readAll(List<Path> paths) throws IOException {
+        return readAll(paths, 0);
+    }
+
+    /**
+     * Reads several files, at most {@code limit} planes from each (0 = all), and concatenates
+     * their planes in the order given.
+     *
+     * @throws IOException as {@link #readAll(List)}
+     */
+    public static ImageData readAll(List<Path> paths, int limit) throws IOException {
         if (paths == null || paths.isEmpty()) throw new IllegalArgumentException("no image files given");
-        ImageData first = read(paths.get(0));
+        ImageData first = limited(read(paths.get(0)), limit);
         if (paths.size() == 1) return first;
         List<float[]> planes = new ArrayList<>(first.planes());
         for (int i = 1; i < paths.size(); i++) {
             Path p = paths.get(i);
-            ImageData d = read(p);
+            ImageData d = limited(read(p), limit);
             if (d.width() != first.width() || d.height() != first.height() || d.channels() != first.channels()
                     || d.bitDepth() != first.bitDepth())
                 throw new IOException("image file " + p + " is " + describe(d) + " but " + paths.get(0) + " is "
@@ -72,6 +82,12 @@ public final class ImageIO {
         String name = paths.size() + " files (" + paths.get(0).getFileName() + ", ...)";
         return new ImageData(name, first.width(), first.height(), first.channels(), first.bitDepth(), planes,
                 first.calibration());
+    }
+
+    private static ImageData limited(ImageData d, int limit) {
+        if (limit <= 0 || d.planeCount() <= limit) return d;
+        return new ImageData(d.name(), d.width(), d.height(), d.channels(), d.bitDepth(), d.planes().subList(0, limit),
+                d.calibration());
     }
 
     /**

@@ -151,11 +151,6 @@ public final class FlowModel implements AutoCloseable {
     public NDManager manager() { return manager; }
     public Device device() { return device; }
 
-    /** Largest value an integer model can produce: 2^bitDepth - 1 (65535 for 16-bit). */
-    public double maxValue() {
-        return isInteger() ? (1 << bitDepth) - 1 : Double.POSITIVE_INFINITY;
-    }
-
     private static int roundUp(int v, int m) {
         return ((v + m - 1) / m) * m;
     }

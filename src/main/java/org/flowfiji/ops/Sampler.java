@@ -3,6 +3,7 @@ package org.flowfiji.ops;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
+import org.flowfiji.data.Dequantization;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
@@ -44,9 +45,6 @@ public final class Sampler {
         int batch = (int) Math.max(1, Math.min(count, BATCH_PIXELS / ((long) w * h)));
         Engines.pytorch().setRandomSeed((int) seed);
         List<float[]> planes = new ArrayList<>(count);
-        double scale = model.normalizer().scale();
-        double offset = model.normalizer().offset();
-        double max = model.maxValue();
         for (int start = 0; start < count; start += batch) {
             cancel.check();
             int b = Math.min(batch, count - start);
@@ -55,15 +53,9 @@ public final class Sampler {
                 x = model.flow().sample(model.evalContext(scope, false), b, h, w, (float) temperature).x().toFloatArray();
             }
             int n = ch * h * w;
-            for (int k = 0; k < b; k++) {
-                float[] plane = new float[n];
-                for (int i = 0; i < n; i++) {
-                    double v = x[k * n + i] * scale + offset;
-                    if (model.isInteger()) v = Math.max(0, Math.min(max, Math.floor(v)));
-                    plane[i] = (float) v;
-                }
-                planes.add(plane);
-            }
+            model.normalizer().denormalizeInPlace(x);
+            Dequantization.quantize(x, model.bitDepth());
+            for (int k = 0; k < b; k++) planes.add(java.util.Arrays.copyOfRange(x, k * n, (k + 1) * n));
             progress.progress("Sample", start + b, count);
         }
         return new ImageData("Samples", w, h, ch, model.bitDepth(), planes, model.calibration());
