@@ -21,7 +21,7 @@ import java.io.IOException;
  * channel over batch and space, so that this batch leaves the layer with zero mean and unit
  * variance. The initialised flag is saved with the parameters.
  */
-public final class ActNorm extends FlowBlock {
+public final class ActNorm extends FlowBlock implements DataInitialized {
 
     private static final byte VERSION = 1;
     private static final double STD_EPS = 1e-6;
@@ -45,7 +45,7 @@ public final class ActNorm extends FlowBlock {
                 .optShape(shape).optInitializer(Initializer.ZEROS).build());
     }
 
-    /** True once the data-dependent initialisation has run (or was loaded). */
+    @Override
     public boolean isDataInitialized() {
         return dataInitialized;
     }

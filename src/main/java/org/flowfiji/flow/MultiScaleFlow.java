@@ -225,9 +225,30 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
         return new Sample(h, logPrior.sub(inverseLogdet));
     }
 
+    /**
+     * Runs one training-mode forward pass over x so that every {@link DataInitialized} layer
+     * initialises itself (in order, each on the output of the already initialised layers before
+     * it); nothing happens when no such layer is waiting. The pass also updates running
+     * statistics of batch-normalisation layers, as any training pass does.
+     */
     @Override
     public void initializeFromData(FlowContext ctx, NDArray x) {
-        encode(new FlowContext(ctx.parameters(), ctx.manager(), true, false), x, null);
+        if (needsDataInitialization(this)) {
+            encode(new FlowContext(ctx.parameters(), ctx.manager(), true, false), x, null);
+        }
+    }
+
+    /** True when some block in the tree below {@code block} waits for its data-dependent initialisation. */
+    static boolean needsDataInitialization(Block block) {
+        if (block instanceof DataInitialized d && !d.isDataInitialized()) {
+            return true;
+        }
+        for (Block child : block.getChildren().values()) {
+            if (needsDataInitialization(child)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Sums a per-element term [B, c, h, w] over channels and spreads it evenly over the input pixels. */

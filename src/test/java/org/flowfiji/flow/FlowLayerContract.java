@@ -74,13 +74,18 @@ final class FlowLayerContract {
 
     /** Adds N(0, 0.3²) to every parameter (log-normal factor for variances, which must stay positive). */
     static void perturb(Block block, long seed) {
+        perturb(block, seed, 0.3);
+    }
+
+    /** Adds N(0, std²) to every parameter (log-normal factor for variances, which must stay positive). */
+    static void perturb(Block block, long seed, double std) {
         Random r = new Random(seed);
         for (Pair<String, Parameter> p : block.getParameters()) {
             NDArray a = p.getValue().getArray();
             double[] v = Tensors.doubles(a);
             boolean positive = p.getKey().toLowerCase().contains("var");
             for (int i = 0; i < v.length; i++) {
-                double n = 0.3 * r.nextGaussian();
+                double n = std * r.nextGaussian();
                 v[i] = positive ? v[i] * Math.exp(n) : v[i] + n;
             }
             Tensors.overwrite(a, v);
