@@ -129,23 +129,39 @@ public final class Mapper {
     }
 
     /**
-     * Receptive radius of a flow in input pixels: how far a map value can look. Every coupling
-     * network's convolution radius at its scale, plus one squeeze block per operation, plus the
-     * split priors' 3x3 convolutions, rounded up to a multiple of 2^levels.
+     * Receptive radius of a RealNVP or Glow flow in input pixels: how far from its own pixel block
+     * any map value can look. A coupling network of radius r running at a scale where one position
+     * covers s x s pixels adds r*s; a squeeze from scale s adds s; a conditional split prior (3x3
+     * convolution) adds s; ActNorm, batch normalisation and 1x1 convolutions add nothing. One
+     * coarsest-scale block is added for the spreading of map values over blocks, and the result is
+     * rounded up to a multiple of 2^levels. The tiled-versus-whole-plane test checks this bound.
      */
     static int receptiveRadius(FlowConfig c) {
-        int netRadius = switch (c.architecture()) {
-            case GLOW -> 2;                       // conv3x3, conv1x1, conv3x3
-            case REALNVP -> 2 + 2 * c.blocks();   // conv3x3, blocks x (conv3x3, conv3x3), conv3x3
-            case IAF -> 0;
-        };
         int r = 0;
+        int s = 1;
+        int steps = c.steps();
         for (int l = 0; l < c.levels(); l++) {
-            int scale = 1 << (l + 1);
-            int couplings = c.architecture() == Architecture.REALNVP ? 2 * c.steps() + 1 : c.steps();
-            r += couplings * (netRadius + 1) * scale + 2 * scale;
+            boolean last = l == c.levels() - 1;
+            switch (c.architecture()) {
+                case GLOW -> {
+                    r += s;
+                    s *= 2;
+                    r += steps * 2 * s;
+                }
+                case REALNVP -> {
+                    int net = 2 + 2 * c.blocks();
+                    r += (last ? steps + 1 : steps) * net * s;
+                    if (!last) {
+                        r += s;
+                        s *= 2;
+                        r += steps * net * s;
+                    }
+                }
+                case IAF -> throw new IllegalArgumentException("IAF maps are computed on whole planes");
+            }
+            if (!last) r += s;
         }
-        return roundUp(r, c.sizeMultiple());
+        return roundUp(r + c.sizeMultiple(), c.sizeMultiple());
     }
 
     /** The exact map of one plane, H x W, nats per pixel, raw units; sums to log p(plane). */
@@ -234,9 +250,9 @@ public final class Mapper {
         }
         float perPixel = (float) (ch * model.normalizer().logJacobianPerElement());
         try (NDManager scope = model.manager().newSubManager()) {
-            NDArray x = PlaneTensors.create(scope, buf, b, ch, ih, iw);
+            NDArray input = PlaneTensors.create(scope, buf, b, ch, ih, iw);
             FlowContext ctx = model.evalContext(scope, true);
-            FlowOutput out = model.flow().forward(ctx, x);
+            FlowOutput out = model.flow().forward(ctx, input);
             float[] pm = out.pixelMap().toFloatArray();
             for (int k = 0; k < b; k++) {
                 Tile t = tiles.get(k);

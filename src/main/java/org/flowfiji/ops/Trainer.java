@@ -187,7 +187,7 @@ public final class Trainer {
                         td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
                         NDArray x = PlaneTensors.create(scope, buf, b, ch, p, p);
                         FlowOutput out = model.flow().forward(ctx, x);
-                        loss = out.logLikelihood().mean().neg().div(dims);
+                        loss = out.logLikelihood().mean().neg().div((float) dims);
                     }
                     gc.backward(loss);
                 }
