@@ -3,6 +3,7 @@ package org.flowfiji.flow;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -63,6 +64,14 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
 
     /** Default differentiable passes of the training density pass: the depth of the masked network. */
     public static final int DEFAULT_GRADIENT_PASSES = 3;
+
+    /**
+     * Iterates of the density solve are clipped to {@code ±SOLVE_BOUND·(1 + max|y|)} and NaNs set to 0,
+     * so that elements not yet solved (which may be far off while earlier ones are still wrong) stay
+     * finite: a masked weight of zero times a finite value is exactly zero, so they can never leak
+     * into elements that are already exact. A solution reaching the bound is reported as an error.
+     */
+    public static final double SOLVE_BOUND = 1e6;
 
     private final int channels;
     private final int hidden;
@@ -181,8 +190,8 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
     /**
      * Solves {@code u} from {@code y} exactly (see the class description) and reports the pass count.
      *
-     * @throws ArithmeticException if the iteration produces non-finite values (the network maps
-     *     this {@code y} outside the range where the solve can be carried out in floating point)
+     * @throws ArithmeticException if the solution lies outside the working range
+     *     {@code ±SOLVE_BOUND·(1 + max|y|)} (see {@link #SOLVE_BOUND})
      */
     public Solve solve(FlowContext ctx, NDArray y) {
         checkInput(y);
@@ -195,20 +204,21 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
             ArWeights w = weights(ctx, y.getDevice(), scope, true);
             NDArray target = y.stopGradient();
             target.attach(scope);
+            double bound = SOLVE_BOUND * (1 + target.abs().max().toType(DataType.FLOAT64, false).getDouble());
             NDArray cur = target.duplicate();
             NDArray curLogSigma = null;
+            boolean undefined;
             while (true) {
                 try (NDManager iter = scope.newSubManager()) {
                     cur.attach(iter);
                     if (curLogSigma != null) curLogSigma.attach(iter);
                     Ar r = ar(w, cur);
-                    NDArray next = r.m().add(target.sub(r.m()).div(Activation.sigmoid(r.a())));
+                    NDArray next = r.m().add(target.sub(r.m()).div(Activation.sigmoid(r.a()))).clip(-bound, bound);
+                    NDArray nan = next.isNaN();
+                    undefined = nan.any().getBoolean();
+                    next = NDArrays.where(nan, next.zerosLike(), next);
                     passes++;
                     double delta = next.sub(cur).abs().max().toType(DataType.FLOAT64, false).getDouble();
-                    if (Double.isNaN(delta) || Double.isInfinite(delta)) {
-                        throw new ArithmeticException("IAF density solve produced non-finite values after "
-                                + passes + " passes: the step cannot invert this input in floating point");
-                    }
                     NDArray nextLogSigma = logSigmoid(r.a());
                     next.attach(scope);
                     nextLogSigma.attach(scope);
@@ -216,6 +226,16 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
                     curLogSigma = nextLogSigma;
                     if (delta == 0.0 || passes >= d) break;
                 }
+            }
+            if (undefined) {
+                throw new ArithmeticException("IAF density solve failed after " + passes + " passes: sigma"
+                        + " underflows to 0 where y = m, so u is not determined by y in floating point");
+            }
+            double largest = cur.abs().max().toType(DataType.FLOAT64, false).getDouble();
+            if (!(largest < bound)) {
+                throw new ArithmeticException("IAF density solve failed: the solution reaches " + largest
+                        + " after " + passes + " passes, beyond the working range ±" + bound
+                        + ": sigma is so close to 0 that y no longer determines u in floating point");
             }
             cur.attach(outer);
             curLogSigma.attach(outer);
