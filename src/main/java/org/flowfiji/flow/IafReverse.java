@@ -1,11 +1,6 @@
 package org.flowfiji.flow;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /**
  * Reverses the autoregressive element order between two {@link IafStep}s by flipping the
@@ -18,7 +13,7 @@ import ai.djl.util.PairList;
  *
  * <p><b>Shapes.</b> input and output {@code [B, C, H, W]}; log-determinant {@code [B]}.
  */
-public final class IafReverse extends AbstractBlock implements FlowLayer {
+public final class IafReverse extends FlowBlock {
 
     private static final byte VERSION = 1;
 
@@ -31,9 +26,7 @@ public final class IafReverse extends AbstractBlock implements FlowLayer {
         if (x.getShape().dimension() != 4) {
             throw new IllegalArgumentException("IafReverse expects [B, C, H, W], got " + x.getShape());
         }
-        NDArray z = x.flip(1, 2, 3);
-        NDArray logdet = x.getManager().zeros(new Shape(x.getShape().get(0)), x.getDataType());
-        return new Step(z, logdet, ctx.wantMap() ? x.zerosLike() : null);
+        return Tensors.volumePreserving(ctx, x.flip(1, 2, 3));
     }
 
     /** {@code z = flip(x)}, log-determinant 0. */
@@ -46,17 +39,5 @@ public final class IafReverse extends AbstractBlock implements FlowLayer {
     @Override
     public Step inverse(FlowContext ctx, NDArray z) {
         return flip(ctx, z);
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        Step s = forward(new FlowContext(ps, x.getManager(), training, false), x);
-        return new NDList(s.out(), s.logdet());
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0], new Shape(inputShapes[0].get(0))};
     }
 }

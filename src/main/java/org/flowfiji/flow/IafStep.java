@@ -1,17 +1,13 @@
 package org.flowfiji.flow;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
+import java.util.Random;
 
 /**
  * One inverse autoregressive flow step (Kingma et al. 2016) on an image tensor.
@@ -55,7 +51,7 @@ import ai.djl.util.PairList;
  * <p><b>Shapes.</b> input and output {@code [B, C, H, W]}; log-determinant {@code [B]}; map
  * {@code [B, C, H, W]}.
  */
-public final class IafStep extends AbstractBlock implements FlowLayer {
+public final class IafStep extends FlowBlock {
 
     private static final byte VERSION = 1;
 
@@ -71,7 +67,7 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
      * finite: a masked weight of zero times a finite value is exactly zero, so they can never leak
      * into elements that are already exact. A solution reaching the bound is reported as an error.
      */
-    public static final double SOLVE_BOUND = 1e6;
+    public static final double SOLVE_BOUND = 1e8;
 
     private final int channels;
     private final int hidden;
@@ -81,9 +77,9 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
     private final MaskedConv2d conv3;
     private volatile int lastSolvePasses;
 
-    /** A step for {@code channels} data channels with hidden width {@code hidden} and the default gradient passes. */
-    public IafStep(int channels, int hidden) {
-        this(channels, hidden, DEFAULT_GRADIENT_PASSES);
+    /** A step for {@code channels} data channels, hidden width {@code hidden}, the default gradient passes. */
+    public IafStep(int channels, int hidden, long seed) {
+        this(channels, hidden, DEFAULT_GRADIENT_PASSES, seed);
     }
 
     /**
@@ -92,8 +88,9 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
      * @param channels data channels C (the autoregressive channel groups)
      * @param hidden hidden width H of the autoregressive network
      * @param gradientPasses differentiable passes k >= 1 of the training density pass
+     * @param seed seed of the initial weights
      */
-    public IafStep(int channels, int hidden, int gradientPasses) {
+    public IafStep(int channels, int hidden, int gradientPasses, long seed) {
         super(VERSION);
         if (channels < 1) throw new IllegalArgumentException("channels must be >= 1, got " + channels);
         if (hidden < 1) throw new IllegalArgumentException("hidden width must be >= 1, got " + hidden);
@@ -103,9 +100,13 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
         this.channels = channels;
         this.hidden = hidden;
         this.gradientPasses = gradientPasses;
-        conv1 = addChildBlock("arA", new MaskedConv2d(channels, hidden, 3, channels, MaskedConv2d.Mask.A, false));
-        conv2 = addChildBlock("arB", new MaskedConv2d(hidden, hidden, 3, channels, MaskedConv2d.Mask.B, false));
-        conv3 = addChildBlock("arOut", new MaskedConv2d(hidden, 2 * channels, 3, channels, MaskedConv2d.Mask.B, true));
+        Random rng = new Random(seed);
+        conv1 = addChildBlock("arA",
+                new MaskedConv2d(channels, hidden, 3, channels, MaskedConv2d.Mask.A, false, rng.nextLong()));
+        conv2 = addChildBlock("arB",
+                new MaskedConv2d(hidden, hidden, 3, channels, MaskedConv2d.Mask.B, false, rng.nextLong()));
+        conv3 = addChildBlock("arOut",
+                new MaskedConv2d(hidden, 2 * channels, 3, channels, MaskedConv2d.Mask.B, true, rng.nextLong()));
     }
 
     /** Data channels C. */
@@ -129,12 +130,11 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
     /** {@code m} and the pre-sigmoid {@code a = s + 2} of the autoregressive network. */
     private record Ar(NDArray m, NDArray a) {}
 
-    private ArWeights weights(FlowContext ctx, Device device, NDManager manager, boolean detach) {
-        ParameterStore ps = ctx.parameters();
+    private ArWeights weights(FlowContext ctx, NDArray like, NDManager manager, boolean detach) {
         return new ArWeights(
-                conv1.weights(ps, manager, device, ctx.training(), detach),
-                conv2.weights(ps, manager, device, ctx.training(), detach),
-                conv3.weights(ps, manager, device, ctx.training(), detach));
+                conv1.weights(ctx, like, manager, detach),
+                conv2.weights(ctx, like, manager, detach),
+                conv3.weights(ctx, like, manager, detach));
     }
 
     private Ar ar(ArWeights w, NDArray u) {
@@ -162,7 +162,7 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
     @Override
     public Step inverse(FlowContext ctx, NDArray u) {
         checkInput(u);
-        ArWeights w = weights(ctx, u.getDevice(), u.getManager(), false);
+        ArWeights w = weights(ctx, u, ctx.manager(), false);
         Ar r = ar(w, u);
         NDArray sigma = Activation.sigmoid(r.a());
         NDArray y = r.m().add(sigma.mul(u.sub(r.m())));
@@ -196,12 +196,12 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
     public Solve solve(FlowContext ctx, NDArray y) {
         checkInput(y);
         long d = y.getShape().size(1, 2, 3);
-        NDManager outer = y.getManager();
+        NDManager outer = ctx.manager();
         NDArray u;
         NDArray logSigma;
         int passes = 0;
         try (NDManager scope = outer.newSubManager()) {
-            ArWeights w = weights(ctx, y.getDevice(), scope, true);
+            ArWeights w = weights(ctx, y, scope, true);
             NDArray target = y.stopGradient();
             target.attach(scope);
             double bound = SOLVE_BOUND * (1 + target.abs().max().toType(DataType.FLOAT64, false).getDouble());
@@ -244,7 +244,7 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
         }
         lastSolvePasses = passes;
         if (ctx.training()) {
-            ArWeights w = weights(ctx, y.getDevice(), outer, false);
+            ArWeights w = weights(ctx, y, ctx.manager(), false);
             NDArray cur = u;
             NDArray a = null;
             for (int j = 0; j < gradientPasses; j++) {
@@ -258,18 +258,6 @@ public final class IafStep extends AbstractBlock implements FlowLayer {
         NDArray map = logSigma.neg();
         NDArray logdet = map.sum(new int[] {1, 2, 3});
         return new Solve(new Step(u, logdet, ctx.wantMap() ? map : null), passes, d);
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        Step s = forward(new FlowContext(ps, x.getManager(), training, false), x);
-        return new NDList(s.out(), s.logdet());
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0], new Shape(inputShapes[0].get(0))};
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.flowfiji.flow;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -11,7 +10,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
-import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.PairList;
 
 /**
@@ -63,7 +61,9 @@ public final class MaskedConv2d extends AbstractBlock {
     private final Parameter bias;
 
     /**
-     * A masked convolution with Xavier-initialised weights and zero bias.
+     * A masked convolution with zero bias and weights drawn from {@code N(0, 2/(in·k·k))} with a
+     * fixed seed (about half of the taps survive the mask, so this keeps the output variance near
+     * the input variance through a ReLU), or zero weights.
      *
      * @param inChannels input channels, at least 1
      * @param outChannels output channels, at least 1
@@ -71,8 +71,10 @@ public final class MaskedConv2d extends AbstractBlock {
      * @param groups ordered channel groups G (for an autoregressive flow: the data channels)
      * @param mask {@link Mask#A} for the first layer of a stack, {@link Mask#B} for the others
      * @param zeroInit true to start with zero weights (the last layer of a flow step's network)
+     * @param seed seed of the initial weights
      */
-    public MaskedConv2d(int inChannels, int outChannels, int kernel, int groups, Mask mask, boolean zeroInit) {
+    public MaskedConv2d(int inChannels, int outChannels, int kernel, int groups, Mask mask, boolean zeroInit,
+            long seed) {
         super(VERSION);
         if (inChannels < 1 || outChannels < 1) {
             throw new IllegalArgumentException(
@@ -97,7 +99,9 @@ public final class MaskedConv2d extends AbstractBlock {
                 .setName("weight")
                 .setType(Parameter.Type.WEIGHT)
                 .optShape(new Shape(outChannels, inChannels, kernel, kernel))
-                .optInitializer(zeroInit ? Initializer.ZEROS : new XavierInitializer())
+                .optInitializer(zeroInit
+                        ? Initializer.ZEROS
+                        : Init.normal(Math.sqrt(2.0 / (inChannels * kernel * kernel)), seed))
                 .build());
         this.bias = addParameter(Parameter.builder()
                 .setName("bias")
@@ -149,26 +153,29 @@ public final class MaskedConv2d extends AbstractBlock {
     }
 
     /**
-     * The masked weight and bias for one pass, owned by {@code manager}.
+     * The masked weight and bias for a pass over {@code like}, on its device and in its data type,
+     * owned by {@code manager}.
      *
-     * @param ps where the parameter values live
+     * @param ctx the pass (parameter store, training flag)
+     * @param like an input of the pass: fixes device and data type
      * @param manager owner of the returned arrays (close it to free them)
-     * @param device device of the pass
-     * @param training whether the pass trains
      * @param detach true to cut the arrays from the gradient graph (for solves run without gradient)
      */
-    public Weights weights(ParameterStore ps, NDManager manager, Device device, boolean training, boolean detach) {
-        NDArray w = ps.getValue(weight, device, training);
-        NDArray b = ps.getValue(bias, device, training);
-        NDArray m = maskArray(manager, w.getDataType());
+    public Weights weights(FlowContext ctx, NDArray like, NDManager manager, boolean detach) {
+        NDArray w = value(ctx, weight, like, manager, detach);
+        NDArray b = value(ctx, bias, like, manager, detach);
+        return new Weights(maskArray(manager, like.getDataType()).mul(w), b);
+    }
+
+    private static NDArray value(FlowContext ctx, Parameter p, NDArray like, NDManager manager, boolean detach) {
+        NDArray v = ctx.parameters().getValue(p, like.getDevice(), ctx.training());
+        NDArray src = detach ? v.stopGradient() : v;
+        NDArray out = src.getDataType() == like.getDataType() ? src.reshape(src.getShape()) : src.toType(like.getDataType(), true);
+        out.attach(manager);
         if (detach) {
-            NDArray wd = w.stopGradient();
-            wd.attach(manager);
-            NDArray bd = b.stopGradient();
-            bd.attach(manager);
-            return new Weights(m.mul(wd), bd);
+            src.close();
         }
-        return new Weights(m.mul(w), b);
+        return out;
     }
 
     /**
@@ -192,7 +199,7 @@ public final class MaskedConv2d extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        Weights w = weights(ps, x.getManager(), x.getDevice(), training, false);
+        Weights w = weights(new FlowContext(ps, x.getManager(), training, false), x, x.getManager(), false);
         return new NDList(apply(w, x));
     }
 

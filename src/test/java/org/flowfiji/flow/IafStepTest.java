@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class IafStepTest {
 
     private static IafStep step(NDManager m, Shape shape, DataType type, int gradientPasses, float noise) {
-        IafStep s = new IafStep((int) shape.get(1), 6, gradientPasses);
+        IafStep s = new IafStep((int) shape.get(1), 6, gradientPasses, 21);
         IafTesting.init(s, m, 11, type, shape);
         IafTesting.perturb(s, m, noise);
         return s;
@@ -83,7 +83,7 @@ class IafStepTest {
         Shape shape = new Shape(2, 2, 4, 4);
         try (NDManager m = NDManager.newBaseManager()) {
             IafStep s = step(m, shape, DataType.FLOAT32, 3, 0.2f);
-            IafStep copy = new IafStep(2, 6, 3);
+            IafStep copy = new IafStep(2, 6, 3, 77);
             IafTesting.init(copy, m, 99, DataType.FLOAT32, shape);
             IafTesting.copyParameters(s, copy, m);
             FlowContext ctx = FlowContext.eval(new ParameterStore(m, false), m);

@@ -29,18 +29,18 @@ class MaskedConv2dTest {
      * Returns J[out][in] in the flat C-order [C_out, H, W] x [C, H, W].
      */
     private static double[][] stackJacobian(NDManager m, int kernel) {
-        MaskedConv2d a = new MaskedConv2d(C, 6, kernel, C, MaskedConv2d.Mask.A, false);
-        MaskedConv2d b1 = new MaskedConv2d(6, 6, kernel, C, MaskedConv2d.Mask.B, false);
-        MaskedConv2d b2 = new MaskedConv2d(6, 4, kernel, C, MaskedConv2d.Mask.B, false);
+        MaskedConv2d a = new MaskedConv2d(C, 6, kernel, C, MaskedConv2d.Mask.A, false, 1);
+        MaskedConv2d b1 = new MaskedConv2d(6, 6, kernel, C, MaskedConv2d.Mask.B, false, 1);
+        MaskedConv2d b2 = new MaskedConv2d(6, 4, kernel, C, MaskedConv2d.Mask.B, false, 1);
         IafTesting.init(a, m, 3, DataType.FLOAT64, new Shape(1, C, H, W));
         IafTesting.init(b1, m, 4, DataType.FLOAT64, new Shape(1, 6, H, W));
         IafTesting.init(b2, m, 5, DataType.FLOAT64, new Shape(1, 6, H, W));
         for (MaskedConv2d blk : new MaskedConv2d[] {a, b1, b2}) IafTesting.perturb(blk, m, 0.3f);
-        ParameterStore ps = new ParameterStore(m, false);
+        FlowContext ctx = FlowContext.eval(new ParameterStore(m, false), m);
         Function<NDArray, NDArray> f = x -> {
-            NDArray h = Activation.relu(a.apply(a.weights(ps, m, x.getDevice(), false, false), x));
-            h = Activation.relu(b1.apply(b1.weights(ps, m, x.getDevice(), false, false), h));
-            return b2.apply(b2.weights(ps, m, x.getDevice(), false, false), h);
+            NDArray h = Activation.relu(a.apply(a.weights(ctx, x, m, false), x));
+            h = Activation.relu(b1.apply(b1.weights(ctx, h, m, false), h));
+            return b2.apply(b2.weights(ctx, h, m, false), h);
         };
         NDArray x = m.randomNormal(new Shape(1, C, H, W)).toType(DataType.FLOAT64, false);
         return IafTesting.jacobian(f, x, 1e-6);
@@ -79,8 +79,8 @@ class MaskedConv2dTest {
     @Test
     void centreTapFollowsTheMaskType() {
         try (NDManager m = NDManager.newBaseManager()) {
-            MaskedConv2d a = new MaskedConv2d(3, 3, 3, 3, MaskedConv2d.Mask.A, false);
-            MaskedConv2d b = new MaskedConv2d(3, 3, 3, 3, MaskedConv2d.Mask.B, false);
+            MaskedConv2d a = new MaskedConv2d(3, 3, 3, 3, MaskedConv2d.Mask.A, false, 1);
+            MaskedConv2d b = new MaskedConv2d(3, 3, 3, 3, MaskedConv2d.Mask.B, false, 1);
             double[] ma = a.maskArray(m, DataType.FLOAT64).toDoubleArray();
             double[] mb = b.maskArray(m, DataType.FLOAT64).toDoubleArray();
             for (int o = 0; o < 3; o++) {
@@ -101,14 +101,13 @@ class MaskedConv2dTest {
 
     @Test
     void rejectsEvenKernelsAndWrongInputs() {
-        assertThrows(IllegalArgumentException.class, () -> new MaskedConv2d(2, 2, 2, 2, MaskedConv2d.Mask.A, false));
+        assertThrows(IllegalArgumentException.class, () -> new MaskedConv2d(2, 2, 2, 2, MaskedConv2d.Mask.A, false, 1));
         try (NDManager m = NDManager.newBaseManager()) {
-            MaskedConv2d a = new MaskedConv2d(2, 4, 3, 2, MaskedConv2d.Mask.A, false);
+            MaskedConv2d a = new MaskedConv2d(2, 4, 3, 2, MaskedConv2d.Mask.A, false, 1);
             IafTesting.init(a, m, 1, DataType.FLOAT32, new Shape(1, 2, 4, 4));
-            ParameterStore ps = new ParameterStore(m, false);
+            FlowContext ctx = FlowContext.eval(new ParameterStore(m, false), m);
             NDArray x = m.zeros(new Shape(1, 3, 4, 4));
-            assertThrows(IllegalArgumentException.class,
-                    () -> a.apply(a.weights(ps, m, x.getDevice(), false, false), x));
+            assertThrows(IllegalArgumentException.class, () -> a.apply(a.weights(ctx, x, m, false), x));
         }
     }
 }
