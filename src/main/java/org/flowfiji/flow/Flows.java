@@ -36,7 +36,7 @@ public final class Flows {
         return switch (config.architecture()) {
             case REALNVP -> realNvp(config, seed);
             case GLOW -> glow(config, seed);
-            case IAF -> throw new IllegalArgumentException("IAF is built by IafFlow");
+            case IAF -> new IafFlow(config, seed);
         };
     }
 
