@@ -206,28 +206,31 @@ public final class IafStep extends FlowBlock {
             target.attach(scope);
             double bound = SOLVE_BOUND * (1 + target.abs().max().toType(DataType.FLOAT64, false).getDouble());
             NDArray cur = target.duplicate();
-            NDArray curLogSigma = null;
-            boolean undefined;
+            NDArray lastA = null;
+            NDArray lastUndefined = null;
             while (true) {
                 try (NDManager iter = scope.newSubManager()) {
                     cur.attach(iter);
-                    if (curLogSigma != null) curLogSigma.attach(iter);
+                    if (lastA != null) {
+                        lastA.attach(iter);
+                        lastUndefined.attach(iter);
+                    }
                     Ar r = ar(w, cur);
                     NDArray next = r.m().add(target.sub(r.m()).div(Activation.sigmoid(r.a()))).clip(-bound, bound);
                     NDArray nan = next.isNaN();
-                    undefined = nan.any().getBoolean();
                     next = NDArrays.where(nan, next.zerosLike(), next);
                     passes++;
                     double delta = next.sub(cur).abs().max().toType(DataType.FLOAT64, false).getDouble();
-                    NDArray nextLogSigma = logSigmoid(r.a());
+                    lastUndefined = nan.any();
+                    lastA = r.a();
                     next.attach(scope);
-                    nextLogSigma.attach(scope);
+                    lastA.attach(scope);
+                    lastUndefined.attach(scope);
                     cur = next;
-                    curLogSigma = nextLogSigma;
                     if (delta == 0.0 || passes >= d) break;
                 }
             }
-            if (undefined) {
+            if (lastUndefined.getBoolean()) {
                 throw new ArithmeticException("IAF density solve failed after " + passes + " passes: sigma"
                         + " underflows to 0 where y = m, so u is not determined by y in floating point");
             }
@@ -237,10 +240,10 @@ public final class IafStep extends FlowBlock {
                         + " after " + passes + " passes, beyond the working range ±" + bound
                         + ": sigma is so close to 0 that y no longer determines u in floating point");
             }
+            logSigma = logSigmoid(lastA);
+            logSigma.attach(outer);
             cur.attach(outer);
-            curLogSigma.attach(outer);
             u = cur;
-            logSigma = curLogSigma;
         }
         lastSolvePasses = passes;
         if (ctx.training()) {
