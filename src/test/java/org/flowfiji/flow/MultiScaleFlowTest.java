@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +57,26 @@ class MultiScaleFlowTest {
             AssertionError load = assertThrows(AssertionError.class,
                     () -> FlowLayerContract.saveAndLoad(m, flow, () -> Flows.glow(small.withHidden(8), 1)));
             assertTrue(load.getCause().getMessage().contains("other sizes"), load.getCause().getMessage());
+        }
+    }
+
+    @Test
+    void sampleLogProbIsDifferentiableInTheParametersWhenTraining() {
+        FlowConfig config = new FlowConfig(Architecture.GLOW, 1, 2, 1, 4, 1, false, true, true);
+        MultiScaleFlow flow = Flows.glow(config, 2);
+        try (NDManager m = NDManager.newBaseManager()) {
+            flow.initialize(m, DataType.FLOAT32, new Shape(1, 1, 8, 8));
+            FlowLayerContract.perturb(flow, 3, 0.1);
+            FlowContext ctx = FlowLayerContract.training(m);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                Sample s = flow.sample(ctx, 2, 8, 8, 0.7f);
+                gc.backward(s.logProb().sum());
+            }
+            double largest = 0;
+            for (Parameter p : flow.getParameters().values()) {
+                largest = Math.max(largest, FlowLayerContract.maxAbs(p.getArray().getGradient()));
+            }
+            assertTrue(largest > 1e-3, "log q(sample) carries gradients to the parameters");
         }
     }
 
