@@ -129,6 +129,24 @@ class IafFlowTest {
     }
 
     @Test
+    void levelsAreSqueezeThenStepsOfActNormIafStepReverse() {
+        FlowConfig config = new FlowConfig(Architecture.IAF, 3, 3, 2, 5, 1, false, false, true);
+        IafFlow flow = build(config);
+        assertEquals(3, flow.levels().size());
+        int[] channels = {12, 24, 48};
+        for (int l = 0; l < 3; l++) {
+            StringBuilder kinds = new StringBuilder();
+            for (FlowBlock b : flow.levels().get(l)) {
+                kinds.append(b instanceof Squeeze ? "S" : b instanceof ActNorm ? "A" : b instanceof IafStep ? "I"
+                        : b instanceof IafReverse ? "R" : "?");
+            }
+            assertEquals("SAIRAIR", kinds.toString());
+            assertEquals(channels[l], flow.iafSteps().get(2 * l).channels(), "step channels at level " + l);
+        }
+        assertEquals(6, flow.iafSteps().size());
+    }
+
+    @Test
     void sameSeedSameFlowAndOnlyIafConfigurations() {
         FlowConfig config = FlowConfig.defaults(Architecture.IAF, 1).withHidden(4).withSteps(1);
         Shape shape = new Shape(1, 1, 8, 8);
