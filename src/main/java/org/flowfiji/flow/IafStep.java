@@ -26,14 +26,17 @@ import java.util.Random;
  *
  * <p><b>Density direction</b> ({@link #forward}, {@code y} to {@code u}), exact but sequential:
  * {@code u} solves {@code u = g(u) = m(u) + (y - m(u)) / σ(u)}. The solve is the fixed-point
- * (Jacobi) iteration {@code u_0 = y}, {@code u_{k+1} = g(u_k)}. Because element {@code i} of
- * {@code g(u)} depends on {@code u_<i} only, if the first {@code k} elements of {@code u_k} are
- * exact then the first {@code k + 1} elements of {@code u_{k+1}} are, so {@code D = C·H·W}
- * passes give the exact solution (the usual one-network-pass-per-position cost of autoregressive
- * density evaluation). The iteration stops early as soon as one pass changes nothing
- * ({@code max |u_{k+1} - u_k| == 0} exactly): a floating-point fixed point of {@code g} is the
- * unique solution of the triangular system, so the result is the same as after {@code D} passes.
- * In practice far fewer than {@code D} passes are needed; {@link #solve} reports the count.
+ * (Jacobi) iteration {@code u_0 = y}, {@code u_{k+1} = g(u_k)}. Element {@code i} of {@code g(u)}
+ * depends on {@code u_<i} only (in the order of {@link MaskedConv2d}), so the first element is
+ * exact after one pass and, inductively, at least the first {@code k} elements are exact after
+ * {@code k} passes: {@code D = C·H·W} passes give the exact solution, which is the usual
+ * one-network-pass-per-position cost of autoregressive density evaluation. The iteration stops
+ * early as soon as one pass changes nothing ({@code max |u_{k+1} - u_k| == 0} exactly): a
+ * floating-point fixed point of {@code g} satisfies the triangular system element by element, so
+ * it is the same vector forward substitution (and {@code D} passes) would give. Typically far
+ * fewer than {@code D} passes are needed, because errors in later elements shrink as earlier ones
+ * settle; {@link #solve} and {@link #lastSolvePasses()} report the count. Elements that are not
+ * yet solved are kept finite (see {@link #SOLVE_BOUND}).
  * {@code log|det du/dy| = -Σ log σ(u)} at the solution, map {@code -log σ}.
  *
  * <p><b>Gradients of the density pass.</b> Outside training the solve runs without gradient.
@@ -58,7 +61,10 @@ public final class IafStep extends FlowBlock {
     /** Added to {@code s} before the sigmoid: {@code σ = sigmoid(s + 2)}, near identity at the start. */
     public static final double SIGMA_SHIFT = 2.0;
 
-    /** Default differentiable passes of the training density pass: the depth of the masked network. */
+    /**
+     * Default differentiable passes k of the training density pass (equal to the number of masked
+     * layers): a cheap truncation of the gradient series; the value is exact for any k.
+     */
     public static final int DEFAULT_GRADIENT_PASSES = 3;
 
     /**
@@ -191,7 +197,8 @@ public final class IafStep extends FlowBlock {
      * Solves {@code u} from {@code y} exactly (see the class description) and reports the pass count.
      *
      * @throws ArithmeticException if the solution lies outside the working range
-     *     {@code ±SOLVE_BOUND·(1 + max|y|)} (see {@link #SOLVE_BOUND})
+     *     {@code ±SOLVE_BOUND·(1 + max|y|)} (see {@link #SOLVE_BOUND}), or is not determined by
+     *     {@code y} because {@code σ} underflows to 0
      */
     public Solve solve(FlowContext ctx, NDArray y) {
         checkInput(y);
