@@ -50,8 +50,10 @@ public final class CouplingNet extends AbstractBlock {
         } else {
             middle = null;
             for (int b = 0; b < blocks; b++) {
-                Conv2dBlock c1 = addChildBlock("res" + b + "a", new Conv2dBlock(hidden, hidden, 3, false, rng.nextLong()));
-                Conv2dBlock c2 = addChildBlock("res" + b + "b", new Conv2dBlock(hidden, hidden, 3, false, rng.nextLong()));
+                Conv2dBlock c1 = addChildBlock("res" + b + "a",
+                        new Conv2dBlock(hidden, hidden, 3, false, rng.nextLong()));
+                Conv2dBlock c2 = addChildBlock("res" + b + "b",
+                        new Conv2dBlock(hidden, hidden, 3, false, rng.nextLong()));
                 residual.add(new Conv2dBlock[] {c1, c2});
             }
         }

@@ -36,14 +36,15 @@ public final class Flows {
         return switch (config.architecture()) {
             case REALNVP -> realNvp(config, seed);
             case GLOW -> glow(config, seed);
-            case IAF -> throw new IllegalArgumentException("IAF is built by IafFlow");
+            case IAF -> new IafFlow(config, seed);
         };
     }
 
     /** A RealNVP flow (see the class description). */
     public static MultiScaleFlow realNvp(FlowConfig config, long seed) {
         Random rng = new Random(seed);
-        AffineCoupling.Scale scale = config.additiveCoupling() ? AffineCoupling.Scale.ADDITIVE : AffineCoupling.Scale.TANH;
+        AffineCoupling.Scale scale =
+                config.additiveCoupling() ? AffineCoupling.Scale.ADDITIVE : AffineCoupling.Scale.TANH;
         List<List<FlowBlock>> levels = new ArrayList<>();
         List<GaussianPrior> splits = new ArrayList<>();
         int c = config.channels();
@@ -76,7 +77,8 @@ public final class Flows {
     /** A Glow flow (see the class description). */
     public static MultiScaleFlow glow(FlowConfig config, long seed) {
         Random rng = new Random(seed);
-        AffineCoupling.Scale scale = config.additiveCoupling() ? AffineCoupling.Scale.ADDITIVE : AffineCoupling.Scale.SIGMOID;
+        AffineCoupling.Scale scale =
+                config.additiveCoupling() ? AffineCoupling.Scale.ADDITIVE : AffineCoupling.Scale.SIGMOID;
         List<List<FlowBlock>> levels = new ArrayList<>();
         List<GaussianPrior> splits = new ArrayList<>();
         int c = config.channels();

@@ -43,7 +43,8 @@ public final class InvertibleConv1x1 extends FlowBlock {
     public InvertibleConv1x1(int channels, long seed) {
         super(VERSION);
         if (channels < 1) {
-            throw new IllegalArgumentException("An invertible 1x1 convolution needs at least one channel, got " + channels);
+            throw new IllegalArgumentException(
+                    "An invertible 1x1 convolution needs at least one channel, got " + channels);
         }
         this.channels = channels;
         int c = channels;

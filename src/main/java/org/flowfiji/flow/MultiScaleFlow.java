@@ -1,5 +1,6 @@
 package org.flowfiji.flow;
 
+import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -8,11 +9,18 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The generic multi-scale image flow: L levels of flow layers, a split after every level but the
@@ -279,6 +287,38 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
             throw new IllegalArgumentException("Image height and width must be positive multiples of " + m
                     + " (2^levels) for this flow, got " + s.get(2) + " x " + s.get(3));
         }
+    }
+
+    /**
+     * Loads parameters saved from a flow of the same configuration, checking every parameter's
+     * shape against this flow's.
+     *
+     * @throws MalformedModelException when the saved flow has a different structure or sizes
+     */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is) throws IOException, MalformedModelException {
+        Map<Parameter, Shape> expected = new LinkedHashMap<>();
+        for (Pair<String, Parameter> p : getParameters()) {
+            expected.put(p.getValue(), p.getValue().getShape());
+        }
+        super.loadParameters(manager, is);
+        for (Pair<String, Parameter> p : getParameters()) {
+            Shape want = expected.get(p.getValue());
+            Shape got = p.getValue().getShape();
+            if (want != null && !want.equals(got)) {
+                throw new MalformedModelException("Saved parameter " + p.getKey() + " has shape " + got
+                        + " but this " + config.architecture().label() + " flow needs " + want
+                        + ": the parameters were saved from a flow with other sizes");
+            }
+        }
+    }
+
+    @Override
+    protected void saveMetadata(DataOutputStream os) throws IOException {
+        if (inputShapes == null) {
+            throw new IllegalStateException("Initialise the flow (Block.initialize) before saving its parameters");
+        }
+        super.saveMetadata(os);
     }
 
     @Override

@@ -41,7 +41,8 @@ public final class Squeeze extends FlowBlock {
     public Step inverse(FlowContext ctx, NDArray z) {
         Shape s = z.getShape();
         if (s.dimension() != 4 || s.get(1) % 4 != 0) {
-            throw new IllegalArgumentException("Squeeze inverse expects NCHW input with a multiple of 4 channels, got " + s);
+            throw new IllegalArgumentException(
+                    "Squeeze inverse expects NCHW input with a multiple of 4 channels, got " + s);
         }
         long b = s.get(0);
         long c = s.get(1) / 4;

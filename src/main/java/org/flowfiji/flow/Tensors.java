@@ -24,7 +24,9 @@ final class Tensors {
      */
     static NDArray value(FlowContext ctx, Parameter p, NDArray like) {
         NDArray v = ctx.parameters().getValue(p, like.getDevice(), ctx.training());
-        NDArray view = v.getDataType() == like.getDataType() ? v.reshape(v.getShape()) : v.toType(like.getDataType(), true);
+        NDArray view = v.getDataType() == like.getDataType()
+                ? v.reshape(v.getShape())
+                : v.toType(like.getDataType(), true);
         view.attach(ctx.manager());
         return view;
     }
