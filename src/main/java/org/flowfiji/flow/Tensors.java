@@ -31,6 +31,19 @@ final class Tensors {
         return view;
     }
 
+    /**
+     * {@code x} itself when it lives in the pass's manager, otherwise a view of it attached there
+     * (gradients still flow to x), so that everything computed from it stays in the pass's scope.
+     */
+    static NDArray inScope(FlowContext ctx, NDArray x) {
+        if (x.getManager() == ctx.manager()) {
+            return x;
+        }
+        NDArray view = x.reshape(x.getShape());
+        view.attach(ctx.manager());
+        return view;
+    }
+
     /** Sums every non-batch axis: [B, ...] to [B]. */
     static NDArray perSample(NDArray a) {
         long b = a.getShape().get(0);
@@ -102,9 +115,14 @@ final class Tensors {
         }
     }
 
-    /** Reads any float array as doubles. */
+    /** Reads any float array as doubles (the conversion's temporary is closed at once). */
     static double[] doubles(NDArray a) {
-        return a.toType(DataType.FLOAT64, false).toDoubleArray();
+        if (a.getDataType() == DataType.FLOAT64) {
+            return a.toDoubleArray();
+        }
+        try (NDArray converted = a.toType(DataType.FLOAT64, true)) {
+            return converted.toDoubleArray();
+        }
     }
 
     /** Checks that {@code x} is NCHW with {@code channels} channels. */
