@@ -96,6 +96,19 @@ final class Tensors {
                 .toType(like.getDataType(), false);
     }
 
+    /**
+     * Overwrites a parameter's values in place (no gradient recorded): the parameter's own array
+     * and, when the pass's parameter store holds a mirror on {@code like}'s device, that mirror too.
+     */
+    static void overwrite(FlowContext ctx, Parameter p, NDArray like, double[] values) {
+        NDArray master = p.getArray();
+        overwrite(master, values);
+        NDArray mirror = ctx.parameters().getValue(p, like.getDevice(), ctx.training());
+        if (mirror != master) {
+            overwrite(mirror, values);
+        }
+    }
+
     /** Overwrites the values of {@code target} in place (no gradient recorded) with {@code values}. */
     static void overwrite(NDArray target, double[] values) {
         if (target.size() != values.length) {
