@@ -174,9 +174,10 @@ public final class Mapper {
         int hp = roundUp(h, m);
         int wp = roundUp(w, m);
         int tile = roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
-        int margin = receptiveRadius(c);
+        boolean iaf = c.architecture() == Architecture.IAF;
+        int margin = iaf ? 0 : receptiveRadius(c);
         float[] map = new float[h * w];
-        boolean single = c.architecture() == Architecture.IAF || (hp <= tile + 2 * margin && wp <= tile + 2 * margin);
+        boolean single = iaf || (hp <= tile + 2 * margin && wp <= tile + 2 * margin);
         if (single) {
             tile = Math.max(hp, wp);
             margin = 0;

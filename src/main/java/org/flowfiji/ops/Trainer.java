@@ -142,6 +142,7 @@ public final class Trainer {
         long maxIter = s.iterations() > 0 ? s.iterations() : Long.MAX_VALUE;
         double budgetSeconds = s.minutes() > 0 ? s.minutes() * 60 : Double.POSITIVE_INFINITY;
         boolean distil = teacher != null;
+        Distillation distillation = distil ? new Distillation(model.flow(), teacher.flow()) : null;
 
         float[] buf = new float[b * ch * p * p];
         NDManager root = model.manager();
@@ -182,7 +183,7 @@ public final class Trainer {
                 NDArray loss;
                 try (GradientCollector gc = engine.newGradientCollector()) {
                     if (distil) {
-                        loss = Distillation.reverseKl(ctx, model.flow(), teacher.flow(), b, p, p);
+                        loss = distillation.estimate(ctx, b, p, p).loss();
                     } else {
                         td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
                         NDArray x = PlaneTensors.create(scope, buf, b, ch, p, p);
