@@ -38,8 +38,12 @@ import org.flowfiji.model.TrainingSummary;
  * gradient-norm clipping, and a guard that restores the last good parameters (and restarts the
  * optimiser) when the loss or a gradient is not finite. Validation uses a fixed set of patches from
  * held-out planes (or a held-out band of a single plane), dequantized deterministically
- * ({@code u = 0.5}), so the split never leaks. The budget is iterations, minutes, or both
+ * ({@code u = 0.5}), so the split never leaks. The kept model is the one with the best validation
+ * bits/dim (the best distillation loss when distilling an IAF, whose objective is not the data
+ * likelihood). The budget is iterations, minutes, or both
  * (whichever ends first). A seed makes runs reproducible on the same machine and thread count.
+ *
+ * <p>A distilled IAF takes its teacher's intensity normaliser, so both model the same normalised data.
  *
  * <p>While training, the best model so far is checkpointed next to the model file
  * ({@code name.checkpoint.flow}); the checkpoint is removed when training ends.
@@ -63,7 +67,7 @@ public final class Trainer {
         Device device = Devices.select(s.device());
         Path checkpoint = checkpointPath(s.modelFile());
         FlowModel teacher = s.teacher() == null ? null : FlowModel.load(s.teacher(), s.device());
-        try (FlowModel model = startModel(s, config, td, data, device)) {
+        try (FlowModel model = startModel(s, config, teacher == null ? td.normalizer() : teacher.normalizer(), data, device)) {
             if (teacher != null) checkTeacher(teacher, model);
             return loop(model, teacher, td, s, listener, cancel, checkpoint, data);
         } finally {
@@ -90,7 +94,7 @@ public final class Trainer {
         return model.resolveSibling(stem + ".checkpoint.flow");
     }
 
-    private static FlowModel startModel(TrainSettings s, FlowConfig config, TrainingData td, ImageData data, Device device)
+    private static FlowModel startModel(TrainSettings s, FlowConfig config, Normalizer norm, ImageData data, Device device)
             throws IOException {
         if (s.continueFrom() != null) {
             FlowModel prev = FlowModel.load(s.continueFrom(), s.device());
@@ -109,7 +113,6 @@ public final class Trainer {
             }
             return prev;
         }
-        Normalizer norm = td.normalizer();
         return FlowModel.create(config, norm, s.patchSize(), data.bitDepth(), data.calibration(), s.seed(), device);
     }
 
@@ -123,9 +126,9 @@ public final class Trainer {
         if (teacher.channels() != student.channels()) {
             throw new IllegalArgumentException("teacher has " + teacher.channels() + " channel(s), the data " + student.channels());
         }
-        if (Math.abs(teacher.normalizer().scale() - student.normalizer().scale()) > 1e-9 * teacher.normalizer().scale()
-                || Math.abs(teacher.normalizer().offset() - student.normalizer().offset()) > 1e-9 * teacher.normalizer().scale()) {
-            throw new IllegalArgumentException("teacher and student must share the intensity normaliser: train the IAF on the teacher's data");
+        if (!teacher.normalizer().equals(student.normalizer())) {
+            throw new IllegalArgumentException("the continued IAF and the teacher use different intensity normalisers: "
+                    + "distil a new IAF (without continue_from) from this teacher");
         }
     }
 
@@ -160,7 +163,8 @@ public final class Trainer {
         Optimizer optimizer = newOptimizer(s);
         byte[] lastGood = model.parameterBytes();
         byte[] best = lastGood;
-        double bestVal = Double.POSITIVE_INFINITY;
+        double bestVal = Double.NaN;
+        double bestScore = Double.POSITIVE_INFINITY;
         double runningTrain = Double.NaN;
         List<TrainingSummary.HistoryPoint> history = new ArrayList<>();
         long start = System.nanoTime();
@@ -176,8 +180,8 @@ public final class Trainer {
             }
             double elapsed = (System.nanoTime() - start) * 1e-9;
             if (elapsed >= budgetSeconds) break;
-            double lossNats;
-            boolean ok;
+            double lossNats = Double.NaN;
+            boolean ok = false;
             try (NDManager scope = root.newSubManager()) {
                 FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false);
                 NDArray loss;
@@ -208,6 +212,8 @@ public final class Trainer {
                         optimizer.update(prm.getId(), arr, factor == 1f ? g : g.mul(factor));
                     }
                 }
+            } catch (ArithmeticException e) {
+                listener.onMessage("Iteration " + (it + 1) + ": " + e.getMessage());
             }
             it++;
             if (!ok) {
@@ -233,7 +239,9 @@ public final class Trainer {
                 lastVal = val;
                 lastGood = model.parameterBytes();
                 history.add(new TrainingSummary.HistoryPoint(it, elapsed, runningTrain, val));
-                if (Double.isFinite(val) && val < bestVal) {
+                double score = distil ? runningTrain : val;
+                if (Double.isFinite(score) && score < bestScore) {
+                    bestScore = score;
                     bestVal = val;
                     best = lastGood;
                     writeCheckpoint(model, checkpoint, summary(td, s, it, elapsed, runningTrain, bestVal, history));
@@ -249,7 +257,9 @@ public final class Trainer {
         if (history.isEmpty() || history.get(history.size() - 1).iteration() != it) {
             double val = td.hasValidation() ? validationBitsPerDim(model, td) : runningTrain;
             history.add(new TrainingSummary.HistoryPoint(it, seconds, runningTrain, val));
-            if (Double.isFinite(val) && val < bestVal) {
+            double score = distil ? runningTrain : val;
+            if (Double.isFinite(score) && score < bestScore) {
+                bestScore = score;
                 bestVal = val;
                 best = model.parameterBytes();
             }
@@ -287,8 +297,19 @@ public final class Trainer {
         model.withSummary(sum).save(checkpoint);
     }
 
-    /** Mean bits/dim (raw units) of the fixed validation patches, evaluated at bin centres. */
+    /**
+     * Mean bits/dim (raw units) of the fixed validation patches, evaluated at bin centres; NaN when
+     * the model's density is not defined on them (an IAF whose solve fails, see {@code IafStep}).
+     */
     static double validationBitsPerDim(FlowModel model, TrainingData td) {
+        try {
+            return validationBitsPerDimOrThrow(model, td);
+        } catch (ArithmeticException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static double validationBitsPerDimOrThrow(FlowModel model, TrainingData td) {
         float[] patches = td.validationPatches(model.normalizer(), model.isInteger());
         int n = td.validationCount();
         int ch = model.channels();

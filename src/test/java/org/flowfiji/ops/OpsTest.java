@@ -136,6 +136,36 @@ class OpsTest {
     }
 
     @Test
+    void iafTrainsByMaximumLikelihoodAndByDistillationFromAGlowTeacher() throws IOException {
+        ImageData img = OpsTestData.blobs(6, 32, 32, 1, 11);
+        Path ml = dir.resolve("iaf-ml.flow");
+        TrainSettings.Builder base = TrainSettings.builder().setArchitecture(Architecture.IAF).optPatchSize(16)
+                .optLevels(2).optSteps(2).optHidden(16).optBatchSize(8).optIterations(40).optValidationInterval(20)
+                .optLearningRate(1e-3).optWarmupIterations(10).optSeed(3);
+        TrainResult r = Trainer.train(img, base.setModelFile(ml).build(), null, null);
+        try (FlowModel m = FlowModel.load(ml, "cpu")) {
+            double first = m.summary().history().get(0).validationBitsPerDim();
+            assertTrue(r.validationBitsPerDim() < first, "IAF maximum likelihood: " + first + " -> " + r.validationBitsPerDim());
+        }
+
+        Path teacher = dir.resolve("teacher.flow");
+        Trainer.train(img, TrainSettings.builder().setArchitecture(Architecture.GLOW).setModelFile(teacher).optPatchSize(16)
+                .optLevels(2).optSteps(2).optHidden(16).optBatchSize(8).optIterations(40).optLearningRate(3e-3)
+                .optWarmupIterations(5).optSeed(4).build(), null, null);
+        Path student = dir.resolve("iaf-student.flow");
+        TrainResult d = Trainer.train(img, base.setModelFile(student).optTeacher(teacher).build(), null, null);
+        assertTrue(Files.exists(student));
+        assertTrue(Double.isFinite(d.validationBitsPerDim()));
+        try (FlowModel m = FlowModel.load(student, "cpu")) {
+            var h = m.summary().history();
+            assertTrue(h.get(h.size() - 1).trainBitsPerDim() < h.get(0).trainBitsPerDim(),
+                    "distillation loss falls: " + h.get(0).trainBitsPerDim() + " -> " + h.get(h.size() - 1).trainBitsPerDim());
+            ImageData s = Sampler.sample(m, 2, 16, 16, 1.0, 1, null, null);
+            for (float v : s.plane(0)) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    @Test
     void patchLargerThanTheImageIsRefusedAndWritesNothing() {
         ImageData img = OpsTestData.blobs(2, 16, 16, 1, 9);
         Path out = dir.resolve("big.flow");
