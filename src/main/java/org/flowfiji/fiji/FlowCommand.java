@@ -35,10 +35,18 @@ public abstract class FlowCommand extends ContextCommand {
         super.cancel(reason);
     }
 
+    private volatile boolean failed;
+
     /** Logs {@code message} as an error and marks the command as stopped with it. */
     protected void fail(String message) {
+        failed = true;
         log.error(message);
         super.cancel(message);
+    }
+
+    /** True when the last run failed (the cancel reason says why); false when it succeeded or was stopped. */
+    public boolean hasFailed() {
+        return failed;
     }
 
     /** Marks the command as stopped by the user (nothing to report as an error). */
