@@ -1,7 +1,6 @@
 package org.flowfiji.ij1;
 
 import ij.ImagePlus;
-import ij.Macro;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,10 +18,11 @@ import org.scijava.service.Service;
 /**
  * Reads and writes the macro options of a command ({@code "model_file=[/data/a model.flow] count=16"}).
  *
- * <p>The keys are the command's parameter names, the same keys Fiji passes to the SciJava command, and
- * values are read with {@link Macro#getValue} as Fiji does. Booleans take {@code key=true} or
+ * <p>The keys are the command's parameter names, the same keys Fiji passes to the SciJava command
+ * ({@code key=value}, as {@code ij.Macro.getValue} reads them). Booleans take {@code key=true} or
  * {@code key=false}; a bare {@code key} (ImageJ 1.x checkbox style) means true. Values with spaces go in
- * square brackets. Unknown keys are refused so a typo does not silently fall back to a default.
+ * square brackets; text inside brackets is never taken for a key. Unknown keys are refused so a typo
+ * does not silently fall back to a default.
  */
 public final class MacroOptions {
 
@@ -64,25 +64,22 @@ public final class MacroOptions {
         Set<String> known = new LinkedHashSet<>();
         for (ModuleItem<?> item : items) known.add(item.getName().toLowerCase(Locale.ROOT));
         String image = imageInput(info);
-        for (String key : keys(opts))
+        for (String key : tokens(opts).keySet())
             if (!known.contains(key) && !(image != null && key.equals(IMAGE_KEY)))
                 throw new IllegalArgumentException("Unknown option '" + key + "' for " + info.getTitle()
                         + ": the options are " + String.join(", ", known));
+        Map<String, String> given = tokens(opts);
         Map<String, Object> values = new LinkedHashMap<>();
         for (ModuleItem<?> item : items) {
             String key = item.getName();
-            String raw = Macro.getValue(opts, key, null);
-            if (isBoolean(item.getType())) {
-                if (raw != null) values.put(key, parseBoolean(key, raw));
-                else if (keys(opts).contains(key.toLowerCase(Locale.ROOT))) values.put(key, Boolean.TRUE);
-            } else if (raw != null) {
-                values.put(key, convert(item, raw));
-            }
+            String lower = key.toLowerCase(Locale.ROOT);
+            if (!given.containsKey(lower)) continue;
+            String raw = given.get(lower);
+            if (raw == null && isBoolean(item.getType())) values.put(key, Boolean.TRUE);
+            else if (raw == null) throw new IllegalArgumentException(key + " needs a value: " + key + "=...");
+            else values.put(key, convert(item, raw));
         }
-        if (image != null) {
-            String title = Macro.getValue(opts, IMAGE_KEY, null);
-            if (title != null) values.put(IMAGE_KEY, title);
-        }
+        if (image != null && given.get(IMAGE_KEY) != null) values.put(IMAGE_KEY, given.get(IMAGE_KEY));
         return values;
     }
 
@@ -149,24 +146,41 @@ public final class MacroOptions {
 
     /** The keys present in {@code options}, lower case, in order. */
     static Set<String> keys(String options) {
-        Set<String> keys = new LinkedHashSet<>();
+        return tokens(options).keySet();
+    }
+
+    /**
+     * The {@code key=value} pairs of {@code options} in order, keys in lower case; a bare key maps to null.
+     * A value in square brackets runs to the closing bracket, so keys inside it are not seen as keys.
+     */
+    static Map<String, String> tokens(String options) {
+        Map<String, String> tokens = new LinkedHashMap<>();
         int i = 0, n = options.length();
         while (i < n) {
             while (i < n && Character.isWhitespace(options.charAt(i))) i++;
             int start = i;
             while (i < n && options.charAt(i) != '=' && !Character.isWhitespace(options.charAt(i))) i++;
-            if (i > start) keys.add(options.substring(start, i).toLowerCase(Locale.ROOT));
+            if (i == start) {
+                i++;
+                continue;
+            }
+            String key = options.substring(start, i).toLowerCase(Locale.ROOT);
+            String value = null;
             if (i < n && options.charAt(i) == '=') {
                 i++;
                 if (i < n && options.charAt(i) == '[') {
                     int close = options.indexOf(']', i);
+                    value = options.substring(i + 1, close < 0 ? n : close);
                     i = close < 0 ? n : close + 1;
                 } else {
+                    int from = i;
                     while (i < n && !Character.isWhitespace(options.charAt(i))) i++;
+                    value = options.substring(from, i);
                 }
             }
+            tokens.put(key, value);
         }
-        return keys;
+        return tokens;
     }
 
     private static boolean isBoolean(Class<?> type) {
