@@ -152,10 +152,16 @@ public abstract class CommandLauncher implements PlugIn {
         imp.show();
     }
 
+    /**
+     * Reports an error: a message box when ImageJ's window is up and no batch macro runs, otherwise a
+     * log line (a message box would block a batch job). A running macro is aborted.
+     */
     private static void error(String label, String message) {
         String text = message == null || message.isBlank() ? "failed" : message;
         if (text.startsWith(label + ": ")) text = text.substring(label.length() + 2);
-        IJ.error(label, text);
-        if (IJ.isMacro()) Macro.abort();
+        boolean macro = IJ.isMacro() || Interpreter.getInstance() != null;
+        if (IJ.getInstance() != null && !Interpreter.isBatchMode()) IJ.error(label, text);
+        else IJ.log("Error: " + label + ": " + text);
+        if (macro) Interpreter.abort();
     }
 }
