@@ -44,6 +44,13 @@ public abstract class FlowCommand extends ContextCommand {
         super.cancel(message);
     }
 
+    /** Logs an unexpected failure with its stack trace and marks the command as stopped with {@code message}. */
+    protected void fail(String message, Throwable cause) {
+        failed = true;
+        log.error(message, cause);
+        super.cancel(message);
+    }
+
     /** True when the last run failed (the cancel reason says why); false when it succeeded or was stopped. */
     public boolean hasFailed() {
         return failed;

@@ -55,7 +55,7 @@ public class FlowLikelihoodMapCommand extends FlowCommand {
     @Parameter(label = "Show as overlay", description = "Overlay the map on the input image", persist = false)
     private boolean show_overlay = false;
 
-    @Parameter(label = "Overlay opacity (%)", min = "0", max = "100", persist = false)
+    @Parameter(label = "Overlay opacity (%)", description = "Opacity of the overlay (percent)", min = "0", max = "100", persist = false)
     private double opacity = 50;
 
     @Parameter(label = "Overlay LUT", choices = {"Fire", "Ice", "Spectrum", "Grays", "Red/Green"}, persist = false)
@@ -93,6 +93,8 @@ public class FlowLikelihoodMapCommand extends FlowCommand {
             stopped(LABEL + ": stopped, no map made");
         } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             fail(LABEL + ": " + messageOf(e));
+        } catch (RuntimeException e) {
+            fail(LABEL + ": " + messageOf(e), e);
         } finally {
             clearStatus();
         }

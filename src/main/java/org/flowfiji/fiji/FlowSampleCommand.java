@@ -34,10 +34,10 @@ public class FlowSampleCommand extends FlowCommand {
     @Parameter(label = "Number of samples", min = "1", persist = false)
     private int count = 16;
 
-    @Parameter(label = "Width", description = "0 = the model's patch size; otherwise a multiple of 2^levels", min = "0", persist = false)
+    @Parameter(label = "Width", description = "A multiple of 2^levels (0 = patch size)", min = "0", persist = false)
     private int width = 0;
 
-    @Parameter(label = "Height", description = "0 = the model's patch size; otherwise a multiple of 2^levels", min = "0", persist = false)
+    @Parameter(label = "Height", description = "A multiple of 2^levels (0 = patch size)", min = "0", persist = false)
     private int height = 0;
 
     @Parameter(label = "Temperature", description = "Latent standard deviation factor (1 = the model's density)", min = "0", stepSize = "0.05", persist = false)
@@ -68,6 +68,8 @@ public class FlowSampleCommand extends FlowCommand {
             stopped(LABEL + ": stopped, no samples made");
         } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             fail(LABEL + ": " + messageOf(e));
+        } catch (RuntimeException e) {
+            fail(LABEL + ": " + messageOf(e), e);
         } finally {
             clearStatus();
         }

@@ -39,31 +39,31 @@ public class FlowTrainCommand extends FlowCommand {
     @Parameter(label = "Architecture", choices = {"RealNVP", "Glow", "IAF"}, persist = false)
     private String architecture = "Glow";
 
-    @Parameter(label = "Patch size", description = "Side of the square training patches, a multiple of 2^levels", min = "4", persist = false)
+    @Parameter(label = "Patch size", description = "Side of the square training patches (multiple of 2^levels)", min = "4", persist = false)
     private int patch_size = 32;
 
-    @Parameter(label = "Levels", description = "Number of scales (0 = architecture default)", min = "0", max = "6", persist = false)
+    @Parameter(label = "Levels", description = "Number of scales (0 = default)", min = "0", max = "6", persist = false)
     private int levels = 0;
 
-    @Parameter(label = "Steps per level", description = "Flow steps per level (0 = architecture default)", min = "0", persist = false)
+    @Parameter(label = "Steps per level", description = "Flow steps per level (0 = default)", min = "0", persist = false)
     private int steps = 0;
 
-    @Parameter(label = "Hidden channels", description = "Width of the coupling networks (0 = architecture default)", min = "0", persist = false)
+    @Parameter(label = "Hidden channels", description = "Width of the coupling networks (0 = default)", min = "0", persist = false)
     private int hidden_channels = 0;
 
     @Parameter(label = "Batch size", min = "1", persist = false)
     private int batch_size = 16;
 
-    @Parameter(label = "Iterations", description = "Iteration budget (training stops at iterations or minutes, whichever comes first)", min = "0", persist = false)
+    @Parameter(label = "Iterations", description = "Iteration budget; training stops at iterations or minutes, whichever comes first (0 = minutes only)", min = "0", persist = false)
     private int iterations = 1000;
 
-    @Parameter(label = "Minutes", description = "Wall-clock budget in minutes (0 = none)", min = "0", persist = false)
+    @Parameter(label = "Minutes", description = "Wall-clock budget (0 = no limit)", min = "0", persist = false)
     private double minutes = 0;
 
     @Parameter(label = "Learning rate", min = "0", stepSize = "0.0001", persist = false)
     private double learning_rate = 1e-3;
 
-    @Parameter(label = "Validation fraction", description = "Share of the planes kept apart for validation", min = "0", max = "0.9", persist = false)
+    @Parameter(label = "Validation fraction", description = "Share of the data kept apart for validation (0 to 0.9)", min = "0", max = "0.9", persist = false)
     private double validation_fraction = 0.1;
 
     @Parameter(label = "Random seed", persist = false)
@@ -114,6 +114,9 @@ public class FlowTrainCommand extends FlowCommand {
         } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             if (window != null) window.failed(messageOf(e));
             fail(LABEL + ": " + messageOf(e));
+        } catch (RuntimeException e) {
+            if (window != null) window.failed(messageOf(e));
+            fail(LABEL + ": " + messageOf(e), e);
         } finally {
             clearStatus();
         }

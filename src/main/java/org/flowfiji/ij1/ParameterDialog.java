@@ -43,7 +43,7 @@ final class ParameterDialog {
                 gd.addStringField(key, v == null ? "" : v.toString(), 12);
             } else {
                 double d = v == null ? 0 : ((Number) v).doubleValue();
-                gd.addNumericField(key, d, digits(type, d));
+                gd.addNumericField(key, d, digits(type, d), 8, hint(item.getDescription()));
             }
         }
         gd.showDialog();
@@ -68,6 +68,13 @@ final class ParameterDialog {
             }
         }
         return values;
+    }
+
+    /** The part of a description in parentheses, shown after a numeric field ("0 = default"), or "". */
+    static String hint(String description) {
+        if (description == null) return "";
+        int open = description.indexOf('('), close = description.lastIndexOf(')');
+        return open >= 0 && close > open ? description.substring(open + 1, close) : "";
     }
 
     /** Decimal places for a numeric field: none for whole numbers, scientific notation for tiny values. */
