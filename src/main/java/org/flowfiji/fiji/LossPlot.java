@@ -65,12 +65,13 @@ final class LossPlot extends JComponent {
 
         // grid and ticks
         g.setStroke(new BasicStroke(1f));
-        for (double v : ticks(yr[0], yr[1], 6)) {
+        List<Double> yTicks = ticks(yr[0], yr[1], 6);
+        for (double v : yTicks) {
             int y = top + ph - (int) Math.round((v - yr[0]) / (yr[1] - yr[0]) * ph);
             g.setColor(new Color(0xdddddd));
             g.drawLine(left, y, left + pw, y);
             g.setColor(Color.DARK_GRAY);
-            String s = format(v);
+            String s = format(v, yTicks.size() > 1 ? yTicks.get(1) - yTicks.get(0) : 1);
             g.drawString(s, left - 6 - fm.stringWidth(s), y + fm.getAscent() / 2 - 1);
         }
         for (double v : ticks(x0, x1, 8)) {
@@ -78,7 +79,7 @@ final class LossPlot extends JComponent {
             g.setColor(new Color(0xdddddd));
             g.drawLine(x, top, x, top + ph);
             g.setColor(Color.DARK_GRAY);
-            String s = format(v);
+            String s = String.format("%.0f", v);
             g.drawString(s, x - fm.stringWidth(s) / 2, top + ph + fm.getAscent() + 4);
         }
         g.setColor(Color.GRAY);
@@ -163,9 +164,9 @@ final class LossPlot extends JComponent {
         return t;
     }
 
-    private static String format(double v) {
-        if (Math.abs(v) >= 1000 || v == Math.rint(v)) return String.format("%,.0f", v);
-        if (Math.abs(v) >= 10) return String.format("%.1f", v);
-        return String.format("%.2f", v);
+    /** A tick label with as many decimals as the tick step needs. */
+    private static String format(double v, double step) {
+        int decimals = step >= 1 ? 0 : (int) Math.ceil(-Math.log10(step) - 1e-9);
+        return String.format("%." + decimals + "f", v);
     }
 }
