@@ -12,11 +12,11 @@ import org.scijava.module.ModuleItem;
  * Reads macro options the way Fiji hands them to a SciJava command: for every input, the value of
  * {@code Macro.getValue(options, name)} converted to the input's type by the {@link ConvertService}.
  */
-final class FijiMacroInputs {
+public final class FijiMacroInputs {
 
     private FijiMacroInputs() {}
 
-    static Map<String, Object> read(Context context, ModuleInfo info, String options) {
+    public static Map<String, Object> read(Context context, ModuleInfo info, String options) {
         ConvertService convert = context.service(ConvertService.class);
         Map<String, Object> inputs = new HashMap<>();
         for (ModuleItem<?> input : info.inputs()) {
