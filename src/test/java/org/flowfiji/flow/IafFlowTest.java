@@ -6,12 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.util.Pair;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -125,6 +132,43 @@ class IafFlowTest {
             NDArray x = FlowLayerContract.randn(sub, shape, 6);
             assertArrayEquals(flow.forward(ctx, x).logLikelihood().toFloatArray(),
                     loaded.forward(ctx, x).logLikelihood().toFloatArray(), 0f);
+        }
+    }
+
+    /** Exact maximum likelihood through the training density pass: a few Adam steps lower the exact NLL. */
+    @Test
+    void maximumLikelihoodStepsLowerTheExactNegativeLogLikelihood() {
+        FlowConfig config = new FlowConfig(Architecture.IAF, 1, 1, 1, 4, 1, false, false, true);
+        Shape shape = new Shape(8, 1, 8, 8);
+        IafFlow flow = build(config);
+        flow.initialize(manager, DataType.FLOAT32, shape);
+        try (NDManager data = manager.newSubManager()) {
+            NDArray noise = FlowLayerContract.randn(data, shape, 21);
+            NDArray x = noise.add(noise.flip(3).mul(0.8)).mul(0.4).add(0.5);
+            flow.initializeFromData(FlowLayerContract.eval(data), x);
+            FlowLayerContract.perturb(flow, 22, 0.02);
+            double before = -flow.forward(FlowLayerContract.eval(data), x).logLikelihood().mean().getFloat();
+            Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.01f)).build();
+            ParameterStore ps = new ParameterStore(manager, false);
+            for (int i = 0; i < 10; i++) {
+                try (NDManager sub = data.newSubManager()) {
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray nll = flow.forward(new FlowContext(ps, sub, true, false), x).logLikelihood().mean().neg();
+                        gc.backward(nll);
+                    }
+                    for (Pair<String, Parameter> p : flow.getParameters()) {
+                        NDArray w = p.getValue().getArray();
+                        if (w.hasGradient()) {
+                            NDArray g = w.getGradient();
+                            g.attach(sub);
+                            adam.update(p.getValue().getId(), w, g);
+                            g.subi(g);
+                        }
+                    }
+                }
+            }
+            double after = -flow.forward(FlowLayerContract.eval(data), x).logLikelihood().mean().getFloat();
+            assertTrue(after < before - 1, "maximum likelihood did not lower the NLL: " + before + " -> " + after);
         }
     }
 
