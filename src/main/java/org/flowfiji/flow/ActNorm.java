@@ -83,8 +83,8 @@ public final class ActNorm extends FlowBlock implements DataInitialized {
             b[c] = -m[c];
             logs[c] = -Math.log(s[c] + STD_EPS);
         }
-        Tensors.overwrite(bias.getArray(), b);
-        Tensors.overwrite(logScale.getArray(), logs);
+        Tensors.overwrite(ctx, bias, x, b);
+        Tensors.overwrite(ctx, logScale, x, logs);
         dataInitialized = true;
     }
 

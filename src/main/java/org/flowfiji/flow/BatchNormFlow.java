@@ -74,7 +74,7 @@ public final class BatchNormFlow extends FlowBlock {
             NDArray m = perChannel.mean(new int[] {1}, true);
             var = perChannel.sub(m).square().mean(new int[] {1}).reshape(1, channels, 1, 1);
             mean = m.reshape(1, channels, 1, 1);
-            updateRunning(mean, var);
+            updateRunning(ctx, x, mean, var);
         } else {
             mean = Tensors.value(ctx, runningMean, x).reshape(1, channels, 1, 1);
             var = Tensors.value(ctx, runningVar, x).reshape(1, channels, 1, 1);
@@ -96,18 +96,16 @@ public final class BatchNormFlow extends FlowBlock {
         return Tensors.perChannelStep(ctx, x, logScale.neg());
     }
 
-    private void updateRunning(NDArray mean, NDArray var) {
+    private void updateRunning(FlowContext ctx, NDArray x, NDArray mean, NDArray var) {
         double[] m = Tensors.doubles(mean.stopGradient());
         double[] v = Tensors.doubles(var.stopGradient());
-        NDArray rm = runningMean.getArray();
-        NDArray rv = runningVar.getArray();
-        double[] oldM = Tensors.doubles(rm);
-        double[] oldV = Tensors.doubles(rv);
+        double[] oldM = Tensors.doubles(runningMean.getArray());
+        double[] oldV = Tensors.doubles(runningVar.getArray());
         for (int c = 0; c < channels; c++) {
             oldM[c] = (1 - momentum) * oldM[c] + momentum * m[c];
             oldV[c] = (1 - momentum) * oldV[c] + momentum * v[c];
         }
-        Tensors.overwrite(rm, oldM);
-        Tensors.overwrite(rv, oldV);
+        Tensors.overwrite(ctx, runningMean, x, oldM);
+        Tensors.overwrite(ctx, runningVar, x, oldV);
     }
 }

@@ -37,6 +37,10 @@ import java.util.Map;
  * (H/h) x (W/w) input pixel block each position covers (each pixel gets value·hw/(HW)). The map
  * [B, H, W] therefore sums exactly to log p(x).
  *
+ * <p><b>Memory.</b> Every temporary array of a pass, and its results, live in the context's
+ * manager ({@link FlowContext#manager()}), wherever the input lives: open a sub-manager per batch
+ * or tile and close it afterwards.
+ *
  * <p><b>Sampling direction.</b> The top latent is drawn from its prior, the levels are inverted
  * from last to first, and before inverting level l &lt; L-1 its factored-out half is drawn from
  * {@code p_l(· | z1)}. Temperature T scales every prior's standard deviation.
@@ -125,7 +129,7 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
     private FlowOutput encode(FlowContext ctx, NDArray x, List<NDArray> latentsOut) {
         checkInput(x.getShape());
         Shape in = x.getShape();
-        NDArray h = x;
+        NDArray h = Tensors.inScope(ctx, x);
         NDArray logdet = Tensors.zerosPerSample(ctx, x);
         NDArray logPrior = Tensors.zerosPerSample(ctx, x);
         NDArray map = ctx.wantMap()
@@ -173,11 +177,11 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
             throw new IllegalArgumentException(
                     "This flow has " + levels.size() + " latents (one per level), got " + latents.size());
         }
-        NDArray h = latents.get(levels.size() - 1);
+        NDArray h = Tensors.inScope(ctx, latents.get(levels.size() - 1));
         NDArray logdet = Tensors.zerosPerSample(ctx, h);
         for (int l = levels.size() - 1; l >= 0; l--) {
             if (l < levels.size() - 1) {
-                h = NDArrays.concat(new NDList(h, latents.get(l)), 1);
+                h = NDArrays.concat(new NDList(h, Tensors.inScope(ctx, latents.get(l))), 1);
             }
             List<FlowBlock> level = levels.get(l);
             for (int i = level.size() - 1; i >= 0; i--) {

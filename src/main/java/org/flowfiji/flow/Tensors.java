@@ -31,6 +31,19 @@ final class Tensors {
         return view;
     }
 
+    /**
+     * {@code x} itself when it lives in the pass's manager, otherwise a view of it attached there
+     * (gradients still flow to x), so that everything computed from it stays in the pass's scope.
+     */
+    static NDArray inScope(FlowContext ctx, NDArray x) {
+        if (x.getManager() == ctx.manager()) {
+            return x;
+        }
+        NDArray view = x.reshape(x.getShape());
+        view.attach(ctx.manager());
+        return view;
+    }
+
     /** Sums every non-batch axis: [B, ...] to [B]. */
     static NDArray perSample(NDArray a) {
         long b = a.getShape().get(0);
@@ -83,6 +96,19 @@ final class Tensors {
                 .toType(like.getDataType(), false);
     }
 
+    /**
+     * Overwrites a parameter's values in place (no gradient recorded): the parameter's own array
+     * and, when the pass's parameter store holds a mirror on {@code like}'s device, that mirror too.
+     */
+    static void overwrite(FlowContext ctx, Parameter p, NDArray like, double[] values) {
+        NDArray master = p.getArray();
+        overwrite(master, values);
+        NDArray mirror = ctx.parameters().getValue(p, like.getDevice(), ctx.training());
+        if (mirror != master) {
+            overwrite(mirror, values);
+        }
+    }
+
     /** Overwrites the values of {@code target} in place (no gradient recorded) with {@code values}. */
     static void overwrite(NDArray target, double[] values) {
         if (target.size() != values.length) {
@@ -102,9 +128,14 @@ final class Tensors {
         }
     }
 
-    /** Reads any float array as doubles. */
+    /** Reads any float array as doubles (the conversion's temporary is closed at once). */
     static double[] doubles(NDArray a) {
-        return a.toType(DataType.FLOAT64, false).toDoubleArray();
+        if (a.getDataType() == DataType.FLOAT64) {
+            return a.toDoubleArray();
+        }
+        try (NDArray converted = a.toType(DataType.FLOAT64, true)) {
+            return converted.toDoubleArray();
+        }
     }
 
     /** Checks that {@code x} is NCHW with {@code channels} channels. */
