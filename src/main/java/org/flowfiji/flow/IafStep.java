@@ -164,7 +164,10 @@ public final class IafStep extends FlowBlock {
         }
     }
 
-    /** Sampling direction: {@code y = σ ⊙ u + (1 - σ) ⊙ m}, {@code log|det dy/du| = Σ log σ}. One parallel pass. */
+    /**
+     * Sampling direction: {@code y = σ ⊙ u + (1 - σ) ⊙ m}, {@code log|det dy/du| = Σ log σ}; one
+     * parallel pass.
+     */
     @Override
     public Step inverse(FlowContext ctx, NDArray input) {
         checkInput(input);

@@ -34,7 +34,8 @@ class DistillationTest {
         ImageFlow glow = Flows.create(config, 3);
         glow.initialize(m, DataType.FLOAT32, IMAGE);
         try (NDManager sub = m.newSubManager()) {
-            glow.initializeFromData(FlowLayerContract.eval(sub), FlowLayerContract.randn(sub, IMAGE, 1).mul(0.5).add(0.2));
+            NDArray data = FlowLayerContract.randn(sub, IMAGE, 1).mul(0.5).add(0.2);
+            glow.initializeFromData(FlowLayerContract.eval(sub), data);
         }
         FlowLayerContract.perturb(glow, 2, 0.2);
         return glow;

@@ -80,7 +80,8 @@ class IafFlowTest {
                     "log p = log prior + logdet");
             assertNotNull(out.pixelMap());
             assertEquals(new Shape(3, 8, 8), out.pixelMap().getShape());
-            FlowLayerContract.assertClose(out.logLikelihood(), Tensors.perSample(out.pixelMap()), 1e-4, "pixel map sum");
+            FlowLayerContract.assertClose(out.logLikelihood(), Tensors.perSample(out.pixelMap()), 1e-4,
+                    "pixel map sum");
             List<NDArray> z = flow.latents(ctx, x);
             assertEquals(config.levels(), z.size());
             Step back = flow.decode(ctx, z);
@@ -135,7 +136,10 @@ class IafFlowTest {
         }
     }
 
-    /** Exact maximum likelihood through the training density pass: a few Adam steps lower the exact NLL. */
+    /**
+     * Exact maximum likelihood through the training density pass: a few Adam steps on data with
+     * horizontally correlated neighbours lower the exact NLL (about 49 to 42 nats per image).
+     */
     @Test
     void maximumLikelihoodStepsLowerTheExactNegativeLogLikelihood() {
         FlowConfig config = new FlowConfig(Architecture.IAF, 1, 1, 1, 4, 1, false, false, true);
@@ -143,17 +147,18 @@ class IafFlowTest {
         IafFlow flow = build(config);
         flow.initialize(manager, DataType.FLOAT32, shape);
         try (NDManager data = manager.newSubManager()) {
-            NDArray noise = FlowLayerContract.randn(data, shape, 21);
-            NDArray x = noise.add(noise.flip(3).mul(0.8)).mul(0.4).add(0.5);
+            NDArray noise = FlowLayerContract.randn(data, new Shape(8, 1, 8, 9), 21);
+            NDArray x = noise.get(":, :, :, 0:8").add(noise.get(":, :, :, 1:9").mul(0.9)).mul(0.4).add(0.5);
             flow.initializeFromData(FlowLayerContract.eval(data), x);
             FlowLayerContract.perturb(flow, 22, 0.02);
             double before = -flow.forward(FlowLayerContract.eval(data), x).logLikelihood().mean().getFloat();
-            Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.01f)).build();
+            Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.03f)).build();
             ParameterStore ps = new ParameterStore(manager, false);
-            for (int i = 0; i < 10; i++) {
+            for (int i = 0; i < 15; i++) {
                 try (NDManager sub = data.newSubManager()) {
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray nll = flow.forward(new FlowContext(ps, sub, true, false), x).logLikelihood().mean().neg();
+                        FlowContext train = new FlowContext(ps, sub, true, false);
+                        NDArray nll = flow.forward(train, x).logLikelihood().mean().neg();
                         gc.backward(nll);
                     }
                     for (Pair<String, Parameter> p : flow.getParameters()) {
@@ -168,7 +173,7 @@ class IafFlowTest {
                 }
             }
             double after = -flow.forward(FlowLayerContract.eval(data), x).logLikelihood().mean().getFloat();
-            assertTrue(after < before - 1, "maximum likelihood did not lower the NLL: " + before + " -> " + after);
+            assertTrue(after < before - 3, "maximum likelihood did not lower the NLL: " + before + " -> " + after);
         }
     }
 
@@ -201,7 +206,8 @@ class IafFlowTest {
         try (NDManager sub = manager.newSubManager()) {
             NDArray x = FlowLayerContract.randn(sub, shape, 8);
             FlowContext ctx = FlowLayerContract.eval(sub);
-            assertArrayEquals(a.forward(ctx, x).logLikelihood().toFloatArray(), b.forward(ctx, x).logLikelihood().toFloatArray(), 0f);
+            assertArrayEquals(a.forward(ctx, x).logLikelihood().toFloatArray(),
+                    b.forward(ctx, x).logLikelihood().toFloatArray(), 0f);
         }
         assertThrows(IllegalArgumentException.class,
                 () -> new IafFlow(FlowConfig.defaults(Architecture.GLOW, 1), 1));
