@@ -164,10 +164,14 @@ public final class IafStep extends FlowBlock {
         }
     }
 
-    /** Sampling direction: {@code y = σ ⊙ u + (1 - σ) ⊙ m}, {@code log|det dy/du| = Σ log σ}. One parallel pass. */
+    /**
+     * Sampling direction: {@code y = σ ⊙ u + (1 - σ) ⊙ m}, {@code log|det dy/du| = Σ log σ}; one
+     * parallel pass.
+     */
     @Override
-    public Step inverse(FlowContext ctx, NDArray u) {
-        checkInput(u);
+    public Step inverse(FlowContext ctx, NDArray input) {
+        checkInput(input);
+        NDArray u = Tensors.inScope(ctx, input);
         ArWeights w = weights(ctx, u, ctx.manager(), false);
         Ar r = ar(w, u);
         NDArray sigma = Activation.sigmoid(r.a());
@@ -254,13 +258,14 @@ public final class IafStep extends FlowBlock {
         }
         lastSolvePasses = passes;
         if (ctx.training()) {
-            ArWeights w = weights(ctx, y, ctx.manager(), false);
+            NDArray target = Tensors.inScope(ctx, y);
+            ArWeights w = weights(ctx, target, ctx.manager(), false);
             NDArray cur = u;
             NDArray a = null;
             for (int j = 0; j < gradientPasses; j++) {
                 Ar r = ar(w, cur);
                 a = r.a();
-                cur = r.m().add(y.sub(r.m()).div(Activation.sigmoid(a)));
+                cur = r.m().add(target.sub(r.m()).div(Activation.sigmoid(a)));
             }
             u = cur;
             logSigma = logSigmoid(a);
