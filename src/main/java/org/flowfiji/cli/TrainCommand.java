@@ -63,6 +63,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--continue-from", description = "Continue training this model.")
     Path continueFrom;
 
+    @Option(names = "--no-augment", description = "Do not flip/rotate patches (use for data with a fixed orientation, e.g. Fashion-MNIST).")
+    boolean noAugment;
+
     @Option(names = "--limit", defaultValue = "0", description = "Read at most this many planes per input (0 = all).")
     int limit;
 
@@ -83,7 +86,7 @@ final class TrainCommand implements Callable<Integer> {
                 .optPatchSize(patch).optLevels(levels).optSteps(steps).optHidden(hidden).optBatchSize(batch)
                 .optLearningRate(lr).optIterations(minutesOnly ? 0 : iterations).optMinutes(minutes)
                 .optValidationFraction(val).optSeed(seed).optDevice(device).optTeacher(teacher)
-                .optContinueFrom(continueFrom).build();
+                .optContinueFrom(continueFrom).optAugment(!noAugment).build();
         ConsoleProgress progress = new ConsoleProgress(quiet);
         TrainResult r = Trainer.train(data, s, progress, new Cancellation());
         if (!quiet) {
