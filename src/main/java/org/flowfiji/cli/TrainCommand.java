@@ -69,8 +69,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "Read at most this many planes per input (0 = all).")
     int limit;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    EngineOptions engine;
 
     @Option(names = "--json", description = "Print a JSON summary as the last line.")
     boolean json;
@@ -80,6 +80,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String device = engine.apply();
         ImageData data = ImageIO.readAll(inputs, limit);
         boolean minutesOnly = minutes > 0 && !explicitIterations();
         TrainSettings s = TrainSettings.builder().setArchitecture(Architecture.parse(arch)).setModelFile(out)
