@@ -43,8 +43,8 @@ final class MapCommand implements Callable<Integer> {
     @Option(names = "--stride", defaultValue = "0", description = "Window mode: stride in pixels (0 = patch/4).")
     int stride;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N.")
-    String device;
+    @picocli.CommandLine.Mixin
+    EngineOptions engine;
 
     @Option(names = "--json", description = "Print a JSON summary as the last line.")
     boolean json;
@@ -54,6 +54,7 @@ final class MapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String device = engine.apply();
         MapSettings settings = new MapSettings(MapSettings.Mode.parse(mode), MapSettings.Units.parse(units), tile, stride);
         ImageData data = ImageIO.read(input);
         try (FlowModel m = FlowModel.load(model, device);

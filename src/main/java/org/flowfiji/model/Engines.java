@@ -14,6 +14,22 @@ public final class Engines {
 
     private static volatile Engine engine;
 
+    /**
+     * Sets libtorch's intra-op CPU threads for this JVM (0 or less leaves the engine's default, one
+     * per core). Fewer threads than cores help when several jobs share a machine; the environment
+     * variable {@code OMP_NUM_THREADS} does the same for a whole process.
+     */
+    public static void setThreads(int threads) {
+        pytorch();
+        if (threads > 0) ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
+
+    /** libtorch's current intra-op CPU threads. */
+    public static int threads() {
+        pytorch();
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
     public static Engine pytorch() {
         Engine e = engine;
         if (e != null) return e;

@@ -235,7 +235,7 @@ public final class Trainer {
             double remaining = remainingSeconds(it, maxIter, elapsed, budgetSeconds);
             boolean validate = it % s.validationInterval() == 0 || it == maxIter || elapsed + elapsed / it >= budgetSeconds;
             if (validate) {
-                double val = td.hasValidation() ? validationBitsPerDim(model, td) : runningTrain;
+                double val = td.hasValidation() ? validationBitsPerDim(model, td, listener) : runningTrain;
                 lastVal = val;
                 lastGood = model.parameterBytes();
                 history.add(new TrainingSummary.HistoryPoint(it, elapsed, runningTrain, val));
@@ -255,7 +255,7 @@ public final class Trainer {
         double seconds = (System.nanoTime() - start) * 1e-9;
         if (it == 0) throw new IllegalStateException("Training stopped before the first iteration: nothing to save");
         if (history.isEmpty() || history.get(history.size() - 1).iteration() != it) {
-            double val = td.hasValidation() ? validationBitsPerDim(model, td) : runningTrain;
+            double val = td.hasValidation() ? validationBitsPerDim(model, td, listener) : runningTrain;
             history.add(new TrainingSummary.HistoryPoint(it, seconds, runningTrain, val));
             double score = distil ? runningTrain : val;
             if (Double.isFinite(score) && score < bestScore) {
@@ -301,10 +301,11 @@ public final class Trainer {
      * Mean bits/dim (raw units) of the fixed validation patches, evaluated at bin centres; NaN when
      * the model's density is not defined on them (an IAF whose solve fails, see {@code IafStep}).
      */
-    static double validationBitsPerDim(FlowModel model, TrainingData td) {
+    static double validationBitsPerDim(FlowModel model, TrainingData td, TrainingListener listener) {
         try {
             return validationBitsPerDimOrThrow(model, td);
         } catch (ArithmeticException e) {
+            listener.onMessage("Validation: " + e.getMessage());
             return Double.NaN;
         }
     }
