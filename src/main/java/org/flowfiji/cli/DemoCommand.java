@@ -41,8 +41,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    EngineOptions engine;
 
     @Option(names = "--write-generic-images", paramLabel = "FILE",
             description = "Only write the generic 16-bit images the background model is trained on (64 planes, seed "
@@ -60,6 +60,7 @@ final class DemoCommand implements Callable<Integer> {
             if (!quiet) System.err.println("wrote " + genericImages);
             return 0;
         }
+        String device = engine.apply();
         Demo.Settings d = Demo.Settings.defaults();
         Demo.Settings s = new Demo.Settings(models, images, out, planes, samples, d.sampleSize(), temperature, seed,
                 d.windowStride(), device);

@@ -78,7 +78,7 @@ public final class Demo {
         /** models/, sample-images/ and demo-output/ in the working folder; every test plane. */
         public static Settings defaults() {
             return new Settings(Path.of("models"), Path.of("sample-images"), Path.of("demo-output"), 0, 8, 64, 0.8, 1,
-                    4, "auto");
+                    8, "auto");
         }
 
         public Settings withOutput(Path out) {
@@ -111,15 +111,24 @@ public final class Demo {
     /** The models the demo uses, by file stem. */
     static final List<String> MODELS = List.of("glow", "realnvp", "iaf", "background");
 
-    /** How each map is made: model, reference (or null), mode, title. */
-    private record MapPlan(String name, String model, String reference, MapSettings.Mode mode, String title) {}
+    /**
+     * How each map is made: model, reference (or null), mode, Gaussian smoothing of the map in
+     * pixels (0 = none), title.
+     */
+    private record MapPlan(String name, String model, String reference, MapSettings.Mode mode, double smoothing,
+                           String title) {}
+
+    /** Smoothing of the smoothed ratio map, in pixels (Gaussian sigma). */
+    static final double SMOOTHING = 2;
 
     private static final List<MapPlan> MAPS = List.of(
-            new MapPlan("glow", "glow", null, MapSettings.Mode.EXACT, "Glow, exact"),
-            new MapPlan("glow-ratio", "glow", "background", MapSettings.Mode.EXACT, "Glow / background, exact"),
-            new MapPlan("glow-window", "glow", null, MapSettings.Mode.WINDOW, "Glow, window"),
-            new MapPlan("glow-ratio-window", "glow", "background", MapSettings.Mode.WINDOW, "Glow / background, window"),
-            new MapPlan("realnvp", "realnvp", null, MapSettings.Mode.EXACT, "RealNVP, exact"));
+            new MapPlan("glow", "glow", null, MapSettings.Mode.EXACT, 0, "Glow, exact"),
+            new MapPlan("glow-ratio", "glow", "background", MapSettings.Mode.EXACT, 0, "Glow / background, exact"),
+            new MapPlan("glow-ratio-smooth", "glow", "background", MapSettings.Mode.EXACT, SMOOTHING,
+                    "Glow / background, blurred"),
+            new MapPlan("glow-window", "glow", null, MapSettings.Mode.WINDOW, 0, "Glow, window"),
+            new MapPlan("glow-ratio-window", "glow", "background", MapSettings.Mode.WINDOW, 0, "Glow / background, window"),
+            new MapPlan("realnvp", "realnvp", null, MapSettings.Mode.EXACT, 0, "RealNVP, exact"));
 
     /**
      * Runs the demo.
@@ -144,7 +153,8 @@ public final class Demo {
             throw new IOException("test-anomaly-mask.tif does not match test.tif in size or plane count");
         }
 
-        Stages stages = new Stages(progress, 3 + MAPS.size() * 2 + 1);
+        Stages stages = new Stages(progress, 3 + MAPS.size() + 2 * (int) MAPS.stream()
+                .filter(m -> m.mode() == MapSettings.Mode.WINDOW).count() + 1);
         Map<String, FlowModel> models = new LinkedHashMap<>();
         try {
             for (String name : MODELS) {
@@ -176,21 +186,27 @@ public final class Demo {
 
             List<MapScore> scores = new ArrayList<>();
             List<List<float[]>> scoreMaps = new ArrayList<>();
+            Map<String, MapResult> computed = new LinkedHashMap<>();
             for (MapPlan plan : MAPS) {
                 cancel.check();
                 long m0 = System.nanoTime();
-                MapSettings ms = new MapSettings(plan.mode(), MapSettings.Units.NATS, 0, s.windowStride());
-                MapResult r = Mapper.map(models.get(plan.model()), plan.reference() == null ? null : models.get(plan.reference()),
-                        test, ms, stages.next("Map " + plan.name(), 2), cancel);
+                String key = plan.model() + "/" + plan.reference() + "/" + plan.mode();
+                MapResult r = computed.get(key);
+                ProgressListener stage = stages.next("Map " + plan.name(), plan.mode() == MapSettings.Mode.WINDOW ? 3 : 1);
+                if (r == null) {
+                    MapSettings ms = new MapSettings(plan.mode(), MapSettings.Units.NATS, 0, s.windowStride());
+                    r = Mapper.map(models.get(plan.model()), plan.reference() == null ? null : models.get(plan.reference()),
+                            test, ms, stage, cancel);
+                    computed.put(key, r);
+                }
+                ImageData map = plan.smoothing() > 0 ? smooth(r.map(), plan.smoothing()) : r.map();
                 double seconds = (System.nanoTime() - m0) * 1e-9;
                 String file = "map-" + plan.name() + ".tif";
-                ImageIO.writeTiff(r.map(), s.output().resolve(file));
+                ImageIO.writeTiff(map, s.output().resolve(file));
                 files.add(file);
-                List<float[]> score = negate(r.map().planes());
+                List<float[]> score = negate(map.planes());
                 Roc roc = Roc.of(score, mask.planes());
-                MapScore ms2 = new MapScore(plan.name(), plan.title(), roc.auc(), roc,
-                        r.bitsPerDim(), seconds);
-                scores.add(ms2);
+                scores.add(new MapScore(plan.name(), plan.title(), roc.auc(), roc, r.bitsPerDim(), seconds));
                 scoreMaps.add(score);
                 String png = "overlay-" + plan.name() + ".png";
                 Pictures.writePng(overlayFigure(test, mask, score, plan.title()), s.output().resolve(png));
@@ -238,6 +254,14 @@ public final class Demo {
         if (planes <= 0 || planes >= d.planeCount()) return d;
         return new ImageData(d.name(), d.width(), d.height(), d.channels(), d.bitDepth(), d.planes().subList(0, planes),
                 d.calibration());
+    }
+
+    /** The map blurred plane by plane with a Gaussian of {@code sigma} pixels. */
+    static ImageData smooth(ImageData map, double sigma) {
+        List<float[]> planes = new ArrayList<>(map.planeCount());
+        for (float[] p : map.planes()) planes.add(Filters.gaussian(p, map.width(), map.height(), sigma));
+        return new ImageData(map.name(), map.width(), map.height(), map.channels(), map.bitDepth(), planes,
+                map.calibration(), null, map.slices(), map.frames());
     }
 
     private static List<float[]> negate(List<float[]> planes) {
@@ -482,8 +506,11 @@ public final class Demo {
                 + "computed every %d pixels.%n", models.get("glow").patchSize(), models.get("glow").patchSize(),
                 s.windowStride()));
         r.append("- **ratio** (`/ background`): the Glow map minus the map of `background.flow`, a Glow trained on "
-                + "generic camera images. What any image has (smooth areas, noise) cancels; what is unusual for the "
-                + "training data remains.\n\n");
+                + "generic camera images. What any image has (smooth areas, noise, bright objects) cancels; what is "
+                + "unusual for the training data remains.\n");
+        r.append(String.format(Locale.ROOT, "- **blurred**: the exact ratio map blurred with a Gaussian of sigma %.0f "
+                + "pixels (in Fiji: Process > Filters > Gaussian Blur on the map), which averages out its pixel noise."
+                + "%n%n", SMOOTHING));
         r.append("![maps](maps.png)\n\n![ROC curves](roc.png)\n\n");
         for (MapScore m : scores) r.append("![").append(m.title()).append("](overlay-").append(m.name()).append(".png)\n\n");
         r.append("## Test planes under Glow\n\n| plane | bits/dim |\n|---|---|\n");

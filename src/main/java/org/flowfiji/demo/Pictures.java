@@ -197,7 +197,7 @@ public final class Pictures {
     static String number(double v) {
         double a = Math.abs(v);
         if (a != 0 && (a >= 1e5 || a < 1e-2)) return String.format(java.util.Locale.ROOT, "%.1e", v);
-        if (a >= 100) return String.format(java.util.Locale.ROOT, "%.0f", v);
+        if (a >= 100 || (v == Math.rint(v) && a < 1e5)) return String.format(java.util.Locale.ROOT, "%.0f", v);
         if (a >= 10) return String.format(java.util.Locale.ROOT, "%.1f", v);
         return String.format(java.util.Locale.ROOT, "%.2f", v);
     }
