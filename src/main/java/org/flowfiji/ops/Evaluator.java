@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
 import org.flowfiji.data.ImageData;
+import org.flowfiji.data.PlaneSource;
 import org.flowfiji.model.FlowModel;
 
 /**
@@ -45,7 +46,7 @@ public final class Evaluator {
                 cancel.check();
                 int b = Math.min(batch, n - start);
                 for (int k = 0; k < b; k++) {
-                    PlaneTensors.copyNormalized(data.plane(start + k), ch, h, w, 0, 0, h, w, model.normalizer(), dequant, buf, k);
+                    PlaneTensors.copyNormalized(PlaneSource.of(data, start + k), 0, 0, h, w, model.normalizer(), dequant, buf, k);
                 }
                 try (NDManager scope = model.manager().newSubManager()) {
                     float[] arr = b == batch ? buf : java.util.Arrays.copyOf(buf, b * ch * h * w);

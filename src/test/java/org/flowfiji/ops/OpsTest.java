@@ -92,6 +92,32 @@ class OpsTest {
     }
 
     @Test
+    void streamedMapEqualsTheInMemoryMapAndKeepsCalibration() throws IOException {
+        ImageData img = OpsTestData.blobs(3, 40, 24, 1, 12);
+        ij.ImagePlus imp = org.flowfiji.data.ImagePlusBridge.toImagePlus(img, "blobs");
+        Path out = dir.resolve("streamed.tif");
+        try (FlowModel m = model(Architecture.GLOW, 1)) {
+            MapResult mem = Mapper.map(m, null, img, new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.BITS, 16, 0), null, null);
+            MapResult str = Mapper.mapToTiff(m, null, imp, new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.BITS, 16, 0),
+                    out, null, null);
+            assertEquals(mem.logLikelihoodNats(), str.logLikelihoodNats());
+            ImageData back = org.flowfiji.data.ImageIO.read(out);
+            assertEquals(3, back.planeCount());
+            assertEquals(40, back.width());
+            assertEquals(0.3, back.calibration().pixelWidth(), 1e-6);
+            assertEquals("micron", back.calibration().unit());
+            for (int p = 0; p < 3; p++) {
+                float[] a = mem.map().plane(p);
+                float[] b = back.plane(p);
+                for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 0f, "plane " + p + " pixel " + i);
+            }
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file left");
+        }
+    }
+
+    @Test
     void wrongChannelCountIsRefused() {
         ImageData two = OpsTestData.blobs(1, 16, 16, 2, 7);
         try (FlowModel m = model(Architecture.GLOW, 1)) {
