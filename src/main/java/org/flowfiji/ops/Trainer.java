@@ -132,6 +132,18 @@ public final class Trainer {
         }
     }
 
+    /**
+     * Makes every trainable parameter record gradients. Loading parameters (a model to continue
+     * from, or the last good state after a non-finite step) replaces their arrays with fresh ones
+     * that do not.
+     */
+    private static void attachGradients(List<Parameter> params) {
+        for (Parameter prm : params) {
+            NDArray arr = prm.getArray();
+            if (!arr.hasGradient()) arr.setRequiresGradient(true);
+        }
+    }
+
     private static TrainResult loop(FlowModel model, FlowModel teacher, TrainingData td, TrainSettings s,
                                     TrainingListener listener, Cancellation cancel, Path checkpoint, ImageData data)
             throws IOException {
@@ -153,6 +165,7 @@ public final class Trainer {
         for (Pair<String, Parameter> pr : model.flow().getParameters()) {
             if (pr.getValue().requiresGradient()) params.add(pr.getValue());
         }
+        attachGradients(params);
         if (s.continueFrom() == null) {
             td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
             try (NDManager scope = root.newSubManager()) {
@@ -219,6 +232,7 @@ public final class Trainer {
             if (!ok) {
                 badSteps++;
                 model.loadParameterBytes(lastGood);
+                attachGradients(params);
                 optimizer = newOptimizer(s);
                 listener.onMessage("Iteration " + it + ": loss or gradient not finite; restored the last good parameters");
                 if (badSteps >= MAX_BAD_STEPS) {
