@@ -516,7 +516,9 @@ public final class Demo {
         }
         r.append("\n## Samples\n\n![samples](samples.png)\n\n");
         r.append(String.format(Locale.ROOT, "%d images of %dx%d pixels per model at temperature %.2f (seed %d), in "
-                + "`samples-<model>.tif`, 16-bit like the training data.%n%n", s.samples(), s.sampleSize(),
+                + "`samples-<model>.tif`, 16-bit like the training data. The shipped models were trained for minutes "
+                + "on a CPU, so their samples are rough; the higher a model's bits/dim below, the noisier its samples."
+                + "%n%n", s.samples(), s.sampleSize(),
                 s.sampleSize(), s.temperature(), s.seed()));
         r.append("## Models\n\n| model | architecture | levels x steps, hidden | iterations | training time (s) | "
                 + "validation bits/dim |\n|---|---|---|---|---|---|\n");
