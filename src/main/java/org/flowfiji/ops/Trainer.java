@@ -149,10 +149,8 @@ public final class Trainer {
 
         float[] buf = new float[b * ch * p * p];
         NDManager root = model.manager();
-        List<Parameter> params = new ArrayList<>();
-        for (Pair<String, Parameter> pr : model.flow().getParameters()) {
-            if (pr.getValue().requiresGradient()) params.add(pr.getValue());
-        }
+        List<Parameter> params = trainable(model);
+        attachGradients(params);
         if (s.continueFrom() == null) {
             td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
             try (NDManager scope = root.newSubManager()) {
@@ -219,6 +217,8 @@ public final class Trainer {
             if (!ok) {
                 badSteps++;
                 model.loadParameterBytes(lastGood);
+                params = trainable(model);
+                attachGradients(params);
                 optimizer = newOptimizer(s);
                 listener.onMessage("Iteration " + it + ": loss or gradient not finite; restored the last good parameters");
                 if (badSteps >= MAX_BAD_STEPS) {
@@ -270,6 +270,21 @@ public final class Trainer {
         model.withSummary(sum).save(s.modelFile());
         double pps = it * (double) b / seconds;
         return new TrainResult(s.modelFile(), it, seconds, pps, runningTrain, bestVal, finished);
+    }
+
+    private static List<Parameter> trainable(FlowModel model) {
+        List<Parameter> params = new ArrayList<>();
+        for (Pair<String, Parameter> pr : model.flow().getParameters()) {
+            if (pr.getValue().requiresGradient()) params.add(pr.getValue());
+        }
+        return params;
+    }
+
+    /** Parameters read from a file (a continued model, a restored state) come without gradient buffers. */
+    private static void attachGradients(List<Parameter> params) {
+        for (Parameter p : params) {
+            if (!p.getArray().hasGradient()) p.getArray().setRequiresGradient(true);
+        }
     }
 
     private static Optimizer newOptimizer(TrainSettings s) {
