@@ -317,7 +317,7 @@ public final class Trainer {
      * the model's density is not defined on them (an IAF whose solve fails, see {@code IafStep}).
      */
     static double validationBitsPerDim(FlowModel model, TrainingData td, TrainingListener listener) {
-        try {
+        try (Engines.Inference noGrad = Engines.inference()) {
             return validationBitsPerDimOrThrow(model, td);
         } catch (ArithmeticException e) {
             listener.onMessage("Validation: " + e.getMessage());
