@@ -68,6 +68,7 @@ public abstract class FlowCommand extends ContextCommand {
      */
     protected ProgressListener progress() {
         UiMode mode = UiMode.current();
+        if (mode.showsWindows()) IJ.resetEscape();
         return new ProgressListener() {
             private long lastReport;
 

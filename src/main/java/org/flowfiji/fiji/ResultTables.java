@@ -1,6 +1,7 @@
 package org.flowfiji.fiji;
 
 import ij.measure.ResultsTable;
+import ij.plugin.filter.Analyzer;
 import java.util.List;
 import org.flowfiji.ops.MapResult;
 import org.flowfiji.ops.MapSettings;
@@ -59,11 +60,12 @@ public final class ResultTables {
     }
 
     /**
-     * Shows {@code table} as ImageJ's Results table. In a headless JVM nothing is shown (the table stays
-     * available to Java callers).
+     * Makes {@code table} ImageJ's system Results table, so macros read it with {@code nResults},
+     * {@code getResult} and {@code saveAs("Results", path)}, also in batch mode and headless; in an
+     * interactive session it is shown in the Results window.
      */
     public static void publish(ResultsTable table) {
-        if (UiMode.current() == UiMode.HEADLESS) return;
-        table.show(TITLE);
+        Analyzer.setResultsTable(table);
+        if (UiMode.current().showsWindows()) table.show(TITLE);
     }
 }

@@ -20,6 +20,8 @@ final class TrainingLogger implements TrainingListener {
     private final boolean windowShown;
     private long lastLog = System.nanoTime();
     private long lastStatus;
+    private long lastLoggedIteration = -1;
+    private double lastLoggedValidation = Double.NaN;
 
     TrainingLogger(LogService log, StatusService status, long totalIterations, boolean windowShown) {
         this.log = log;
@@ -39,15 +41,21 @@ final class TrainingLogger implements TrainingListener {
             else status.showStatus(text);
         }
         if (windowShown) return;
-        if (s.iteration() % logEvery == 0 || now - lastLog > LOG_INTERVAL_NANOS) {
-            lastLog = now;
-            log.info(line(s));
-        }
+        if (s.iteration() % logEvery == 0 || now - lastLog > LOG_INTERVAL_NANOS) logLine(s);
     }
 
     @Override
     public void onValidation(TrainingStatus s) {
+        logLine(s);
+    }
+
+    /** Logs the line of {@code s} unless the same iteration and validation were just logged. */
+    private void logLine(TrainingStatus s) {
+        boolean sameValidation = Double.compare(s.validationBitsPerDim(), lastLoggedValidation) == 0;
+        if (s.iteration() == lastLoggedIteration && sameValidation) return;
         lastLog = System.nanoTime();
+        lastLoggedIteration = s.iteration();
+        lastLoggedValidation = s.validationBitsPerDim();
         log.info(line(s));
     }
 

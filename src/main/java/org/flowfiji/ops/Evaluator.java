@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.PlaneSource;
+import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 
 /**
@@ -24,6 +25,12 @@ public final class Evaluator {
     static final int BATCH_PIXELS = 256 * 1024;
 
     public static EvalResult evaluate(FlowModel model, ImageData data, ProgressListener progress, Cancellation cancel) {
+        try (Engines.Inference noGrad = Engines.inference()) {
+            return evaluatePlanes(model, data, progress, cancel);
+        }
+    }
+
+    private static EvalResult evaluatePlanes(FlowModel model, ImageData data, ProgressListener progress, Cancellation cancel) {
         Mapper.checkCompatible(model, data);
         if (progress == null) progress = ProgressListener.NONE;
         if (cancel == null) cancel = new Cancellation();

@@ -15,6 +15,7 @@ import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
 import org.flowfiji.flow.FlowContext;
 import org.flowfiji.flow.FlowOutput;
+import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 
 /**
@@ -56,7 +57,7 @@ public final class Mapper {
     private Mapper() {}
 
     /** Default tile side before rounding to a multiple of 2^levels. */
-    static final int DEFAULT_TILE = 256;
+    static final int DEFAULT_TILE = 512;
     static final int DEFAULT_TILE_BATCH = 4;
     private static final double LN2 = Math.log(2);
 
@@ -128,6 +129,14 @@ public final class Mapper {
 
     private static PlaneResults run(FlowModel model, FlowModel reference, int n, Planes planes, long dims,
                                     MapSettings settings, ProgressListener progress, Cancellation cancel, Sinks sinks)
+            throws IOException {
+        try (Engines.Inference noGrad = Engines.inference()) {
+            return runPlanes(model, reference, n, planes, dims, settings, progress, cancel, sinks);
+        }
+    }
+
+    private static PlaneResults runPlanes(FlowModel model, FlowModel reference, int n, Planes planes, long dims,
+                                          MapSettings settings, ProgressListener progress, Cancellation cancel, Sinks sinks)
             throws IOException {
         if (settings == null) settings = MapSettings.defaults();
         if (progress == null) progress = ProgressListener.NONE;
@@ -238,7 +247,7 @@ public final class Mapper {
                               Cancellation cancel) {
         int w = data.width();
         float[] map = new float[w * data.height()];
-        try {
+        try (Engines.Inference noGrad = Engines.inference()) {
             exactBands(model, null, PlaneSource.of(data, p), tileSize, progress, cancel,
                     (y0, values, offset, count) -> System.arraycopy(values, offset, map, y0 * w, count * w));
         } catch (IOException e) {

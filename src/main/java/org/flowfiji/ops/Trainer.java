@@ -132,18 +132,6 @@ public final class Trainer {
         }
     }
 
-    /**
-     * Makes every trainable parameter record gradients. Loading parameters (a model to continue
-     * from, or the last good state after a non-finite step) replaces their arrays with fresh ones
-     * that do not.
-     */
-    private static void attachGradients(List<Parameter> params) {
-        for (Parameter prm : params) {
-            NDArray arr = prm.getArray();
-            if (!arr.hasGradient()) arr.setRequiresGradient(true);
-        }
-    }
-
     private static TrainResult loop(FlowModel model, FlowModel teacher, TrainingData td, TrainSettings s,
                                     TrainingListener listener, Cancellation cancel, Path checkpoint, ImageData data)
             throws IOException {
@@ -161,10 +149,7 @@ public final class Trainer {
 
         float[] buf = new float[b * ch * p * p];
         NDManager root = model.manager();
-        List<Parameter> params = new ArrayList<>();
-        for (Pair<String, Parameter> pr : model.flow().getParameters()) {
-            if (pr.getValue().requiresGradient()) params.add(pr.getValue());
-        }
+        List<Parameter> params = trainable(model);
         attachGradients(params);
         if (s.continueFrom() == null) {
             td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
@@ -232,6 +217,7 @@ public final class Trainer {
             if (!ok) {
                 badSteps++;
                 model.loadParameterBytes(lastGood);
+                params = trainable(model);
                 attachGradients(params);
                 optimizer = newOptimizer(s);
                 listener.onMessage("Iteration " + it + ": loss or gradient not finite; restored the last good parameters");
@@ -286,6 +272,21 @@ public final class Trainer {
         return new TrainResult(s.modelFile(), it, seconds, pps, runningTrain, bestVal, finished);
     }
 
+    private static List<Parameter> trainable(FlowModel model) {
+        List<Parameter> params = new ArrayList<>();
+        for (Pair<String, Parameter> pr : model.flow().getParameters()) {
+            if (pr.getValue().requiresGradient()) params.add(pr.getValue());
+        }
+        return params;
+    }
+
+    /** Parameters read from a file (a continued model, a restored state) come without gradient buffers. */
+    private static void attachGradients(List<Parameter> params) {
+        for (Parameter p : params) {
+            if (!p.getArray().hasGradient()) p.getArray().setRequiresGradient(true);
+        }
+    }
+
     private static Optimizer newOptimizer(TrainSettings s) {
         Tracker lr = s.warmupIterations() > 0
                 ? Tracker.warmUp().setMainTracker(Tracker.fixed((float) s.learningRate()))
@@ -316,7 +317,7 @@ public final class Trainer {
      * the model's density is not defined on them (an IAF whose solve fails, see {@code IafStep}).
      */
     static double validationBitsPerDim(FlowModel model, TrainingData td, TrainingListener listener) {
-        try {
+        try (Engines.Inference noGrad = Engines.inference()) {
             return validationBitsPerDimOrThrow(model, td);
         } catch (ArithmeticException e) {
             listener.onMessage("Validation: " + e.getMessage());

@@ -10,7 +10,7 @@ public final class MacroTexts {
 
     /** Options of Flow Train on Stack for a tiny, quick model written to {@code model}. */
     public static String train(String model) {
-        return "architecture=RealNVP patch_size=16 levels=2 steps=1 hidden_channels=8 batch_size=4 iterations=20 "
+        return "architecture=Glow patch_size=16 levels=2 steps=2 hidden_channels=8 batch_size=4 iterations=20 "
                 + "minutes=0 learning_rate=0.001 validation_fraction=0.25 seed=3 device=cpu model_file=[" + model + "] use_roi=false";
     }
 

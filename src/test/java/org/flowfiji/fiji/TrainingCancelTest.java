@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ij.ImagePlus;
 import java.io.File;
+import java.util.HashMap;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -52,20 +54,23 @@ class TrainingCancelTest {
             ModuleService modules = context.service(ModuleService.class);
             CommandModule module = (CommandModule) modules.createModule(
                     context.service(CommandService.class).getCommand(FlowTrainCommand.class));
-            module.setInput("image", image);
-            module.setInput("architecture", "RealNVP");
-            module.setInput("patch_size", 16);
-            module.setInput("steps", 1);
-            module.setInput("hidden_channels", 8);
-            module.setInput("batch_size", 4);
-            module.setInput("iterations", 1_000_000);
-            module.setInput("device", "cpu");
-            module.setInput("model_file", new File(model.toString()));
+            Map<String, Object> inputs = new HashMap<>();
+            inputs.put("image", image);
+            inputs.put("architecture", "Glow");
+            inputs.put("patch_size", 16);
+            inputs.put("steps", 2);
+            inputs.put("hidden_channels", 8);
+            inputs.put("batch_size", 4);
+            inputs.put("iterations", 1_000_000);
+            inputs.put("device", "cpu");
+            inputs.put("model_file", new File(model.toString()));
             IterationWatcher watcher = new IterationWatcher();
             context.service(EventService.class).subscribe(watcher);
 
-            Future<Module> run = modules.run(module, true);
-            assertTrue(watcher.started.await(3, TimeUnit.MINUTES), "training started");
+            Future<Module> run = modules.run(module, true, inputs);
+            for (int i = 0; i < 1800 && !run.isDone() && watcher.started.getCount() > 0; i++) Thread.sleep(100);
+            assertFalse(run.isDone(), "training is running: " + module.getCancelReason());
+            assertEquals(0, watcher.started.getCount(), "training reported its first iterations");
             long t0 = System.nanoTime();
             module.cancel("test");
             run.get(60, TimeUnit.SECONDS);

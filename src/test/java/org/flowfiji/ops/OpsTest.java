@@ -204,6 +204,22 @@ class OpsTest {
     }
 
     @Test
+    void trainingContinuesFromASavedModel() throws IOException {
+        ImageData img = OpsTestData.blobs(4, 32, 32, 1, 13);
+        Path first = dir.resolve("first.flow");
+        TrainSettings.Builder b = TrainSettings.builder().setArchitecture(Architecture.GLOW).optPatchSize(16).optLevels(2)
+                .optSteps(2).optHidden(8).optBatchSize(4).optIterations(10).optValidationInterval(5).optSeed(5);
+        Trainer.train(img, b.setModelFile(first).build(), null, null);
+        Path second = dir.resolve("second.flow");
+        TrainResult r = Trainer.train(img, b.setModelFile(second).optContinueFrom(first).build(), null, null);
+        assertEquals(10, r.iterations());
+        try (FlowModel a = FlowModel.load(first, "cpu"); FlowModel c = FlowModel.load(second, "cpu")) {
+            assertEquals(a.normalizer(), c.normalizer(), "a continued model keeps its normaliser");
+            assertFalse(java.util.Arrays.equals(a.parameterBytes(), c.parameterBytes()), "training changed the parameters");
+        }
+    }
+
+    @Test
     void patchLargerThanTheImageIsRefusedAndWritesNothing() {
         ImageData img = OpsTestData.blobs(2, 16, 16, 1, 9);
         Path out = dir.resolve("big.flow");
