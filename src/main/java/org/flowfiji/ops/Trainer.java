@@ -3,6 +3,8 @@ package org.flowfiji.ops;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -195,11 +197,9 @@ public final class Trainer {
                     gc.backward(loss);
                 }
                 lossNats = loss.getFloat();
-                double norm2 = 0;
-                for (Parameter prm : params) {
-                    NDArray g = prm.getArray().getGradient();
-                    norm2 += g.square().sum().getFloat();
-                }
+                NDList squares = new NDList(params.size());
+                for (Parameter prm : params) squares.add(prm.getArray().getGradient().square().sum());
+                double norm2 = NDArrays.stack(squares).sum().getFloat();
                 ok = Double.isFinite(lossNats) && Double.isFinite(norm2);
                 if (ok) {
                     double norm = Math.sqrt(norm2);
