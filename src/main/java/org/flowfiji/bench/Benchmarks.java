@@ -170,11 +170,14 @@ public final class Benchmarks {
         }
     }
 
-    /** Exact likelihood maps of every plane of a synthetic 16-bit image, megapixels/s. */
-    public JsonObject map(Architecture arch, int width, int height, int planes) {
+    /**
+     * Exact likelihood maps of every plane of a synthetic 16-bit image, megapixels/s, with the
+     * Mapper's tile side {@code tile} (0 = its default).
+     */
+    public JsonObject map(Architecture arch, int width, int height, int planes, int tile) {
         ImageData image = SyntheticPlane.image("synthetic " + width + "x" + height, width, height, planes, 21);
         try (FlowModel model = untrainedModel(FlowConfig.defaults(arch, 1), PATCH)) {
-            MapSettings ms = MapSettings.defaults();
+            MapSettings ms = new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.NATS, tile, 0);
             Mapper.map(model, null, SyntheticPlane.image("warm-up", 256, 256, 1, 5), ms, null, null);
             long t0 = System.nanoTime();
             MapResult r = Mapper.map(model, null, image, ms, null, null);
@@ -186,7 +189,7 @@ public final class Benchmarks {
             o.addProperty("width", width);
             o.addProperty("height", height);
             o.addProperty("planes", planes);
-            o.addProperty("tile", "default");
+            o.addProperty("tile", tile == 0 ? "default" : Integer.toString(tile));
             o.add("config", configJson(model.config()));
             o.addProperty("map_sum_nats_plane0", r.mapSumNats().get(0));
             o.addProperty("peak_rss_mb_process", ResidentMemory.mebibytes(ResidentMemory.peak()));

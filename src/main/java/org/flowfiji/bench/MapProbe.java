@@ -20,7 +20,9 @@ import org.flowfiji.ops.Mapper;
  *       after a reset taken just before the map).</li>
  *   <li>{@code repeat SIDE COUNT}: {@code COUNT} consecutive exact maps of a {@code SIDE x SIDE}
  *       plane with a small Glow (levels 2, steps 2, hidden 16); prints the resident memory after
- *       every map ({@code rss_mb}, one value per map).</li>
+ *       every map ({@code rss_mb}, one value per map) and the number of arrays the model's
+ *       NDManager tree holds before the first and after the last map (equal when every map closes
+ *       what it opened).</li>
  * </ul>
  */
 public final class MapProbe {
@@ -70,13 +72,19 @@ public final class MapProbe {
         FlowConfig config = FlowConfig.defaults(Architecture.GLOW, 1).withSteps(2).withHidden(16);
         JsonArray rss = new JsonArray();
         long t0 = System.nanoTime();
+        int arraysBefore;
+        int arraysAfter;
         try (FlowModel model = Benchmarks.untrainedModel(config, Benchmarks.PATCH, image)) {
+            arraysBefore = model.manager().getManagedArrays().size();
             for (int i = 0; i < count; i++) {
                 Mapper.map(model, null, image, MapSettings.defaults(), null, null);
                 rss.add(ResidentMemory.mebibytes(ResidentMemory.current()));
             }
+            arraysAfter = model.manager().getManagedArrays().size();
         }
         JsonObject o = new JsonObject();
+        o.addProperty("model_arrays_before", arraysBefore);
+        o.addProperty("model_arrays_after", arraysAfter);
         o.addProperty("side", side);
         o.addProperty("maps", count);
         o.addProperty("seconds", (System.nanoTime() - t0) * 1e-9);

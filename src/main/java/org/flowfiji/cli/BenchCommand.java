@@ -42,6 +42,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Run only these scenarios: engine, train, map, stack, sample, scaling, arithmetic.")
     List<String> only;
 
+    @Option(names = "--tile", defaultValue = "0",
+            description = "Tile side of the map and stack scenarios (0 = the map command's default).")
+    int tile;
+
     @Option(names = "--train-seconds", defaultValue = "0",
             description = "Seconds per training scenario (0 = 30, or 3 with --quick).")
     double trainSeconds;
@@ -98,14 +102,14 @@ final class BenchCommand implements Callable<Integer> {
             for (Architecture a : List.of(Architecture.GLOW, Architecture.REALNVP)) {
                 map.add(a.name().toLowerCase(Locale.ROOT), guarded(report, "map " + a.label() + " "
                         + settings.mapSide() + "x" + settings.mapSide(),
-                        () -> b.map(a, settings.mapSide(), settings.mapSide(), 1)));
+                        () -> b.map(a, settings.mapSide(), settings.mapSide(), 1, tile)));
             }
             all.add("map_plane", map);
         }
         if (run.contains("stack")) {
             all.add("map_stack", guarded(report, "map Glow " + settings.stackPlanes() + " x " + settings.stackSide()
                     + "x" + settings.stackSide(),
-                    () -> b.map(Architecture.GLOW, settings.stackSide(), settings.stackSide(), settings.stackPlanes())));
+                    () -> b.map(Architecture.GLOW, settings.stackSide(), settings.stackSide(), settings.stackPlanes(), tile)));
         }
         if (run.contains("sample")) {
             JsonObject sample = new JsonObject();
