@@ -29,4 +29,18 @@ public record Normalizer(double offset, double scale) {
     public double denormalize(double x) {
         return x * scale + offset;
     }
+
+    /** {@code x = (v - offset) / scale} for every element, in place (add the dequantization u first). */
+    public void normalizeInPlace(float[] values) {
+        float inv = (float) (1 / scale);
+        float off = (float) offset;
+        for (int i = 0; i < values.length; i++) values[i] = (values[i] - off) * inv;
+    }
+
+    /** {@code v = x * scale + offset} for every element, in place. */
+    public void denormalizeInPlace(float[] values) {
+        float s = (float) scale;
+        float off = (float) offset;
+        for (int i = 0; i < values.length; i++) values[i] = values[i] * s + off;
+    }
 }

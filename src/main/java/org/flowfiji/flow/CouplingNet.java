@@ -1,0 +1,108 @@
+package org.flowfiji.flow;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The conditioner of a coupling layer: a convolutional network from the conditioning part
+ * [B, in, H, W] to the coupling's shift and scale inputs [B, out, H, W]. Its last convolution is
+ * zero-initialised, so a new coupling is the identity.
+ *
+ * <ul>
+ *   <li>{@link #glow}: conv3x3(in→hidden), ReLU, conv1x1(hidden→hidden), ReLU, conv3x3(hidden→out);</li>
+ *   <li>{@link #resNet}: conv3x3(in→hidden), then {@code blocks} residual blocks
+ *       {@code h + conv3x3(ReLU(conv3x3(ReLU(h))))}, ReLU, conv3x3(hidden→out) (RealNVP's s/t network,
+ *       without its internal batch normalisation so that samples stay independent).</li>
+ * </ul>
+ */
+public final class CouplingNet extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    private final int out;
+    private final Conv2dBlock first;
+    private final List<Conv2dBlock[]> residual;
+    private final Conv2dBlock middle;
+    private final Conv2dBlock last;
+
+    private CouplingNet(int in, int hidden, int out, int blocks, boolean glow, long seed) {
+        super(VERSION);
+        if (hidden < 1) {
+            throw new IllegalArgumentException("Hidden width must be >= 1, got " + hidden);
+        }
+        this.out = out;
+        Random rng = new Random(seed);
+        first = addChildBlock("first", new Conv2dBlock(in, hidden, 3, false, rng.nextLong()));
+        residual = new ArrayList<>();
+        if (glow) {
+            middle = addChildBlock("middle", new Conv2dBlock(hidden, hidden, 1, false, rng.nextLong()));
+        } else {
+            middle = null;
+            for (int b = 0; b < blocks; b++) {
+                Conv2dBlock c1 = addChildBlock("res" + b + "a",
+                        new Conv2dBlock(hidden, hidden, 3, false, rng.nextLong()));
+                Conv2dBlock c2 = addChildBlock("res" + b + "b",
+                        new Conv2dBlock(hidden, hidden, 3, false, rng.nextLong()));
+                residual.add(new Conv2dBlock[] {c1, c2});
+            }
+        }
+        last = addChildBlock("last", new Conv2dBlock(hidden, out, 3, true, rng.nextLong()));
+    }
+
+    /** Glow's network: conv3x3-ReLU-conv1x1-ReLU-conv3x3 (zero-initialised), hidden width {@code hidden}. */
+    public static CouplingNet glow(int in, int hidden, int out, long seed) {
+        return new CouplingNet(in, hidden, out, 0, true, seed);
+    }
+
+    /** RealNVP's small ResNet with {@code blocks} residual blocks of width {@code hidden}. */
+    public static CouplingNet resNet(int in, int hidden, int out, int blocks, long seed) {
+        if (blocks < 1) {
+            throw new IllegalArgumentException("A ResNet needs at least one residual block, got " + blocks);
+        }
+        return new CouplingNet(in, hidden, out, blocks, false, seed);
+    }
+
+    /** Applies the network to h [B, in, H, W], giving [B, out, H, W]. */
+    public NDArray apply(FlowContext ctx, NDArray h) {
+        NDArray a = first.apply(ctx, h);
+        if (middle != null) {
+            a = middle.apply(ctx, Activation.relu(a));
+        } else {
+            for (Conv2dBlock[] r : residual) {
+                a = a.add(r[1].apply(ctx, Activation.relu(r[0].apply(ctx, Activation.relu(a)))));
+            }
+        }
+        return last.apply(ctx, Activation.relu(a));
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head();
+        return new NDList(apply(new FlowContext(parameterStore, x.getManager(), training, false), x));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape s = inputShapes[0];
+        return new Shape[] {new Shape(s.get(0), out, s.get(2), s.get(3))};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        for (Block child : getChildren().values()) {
+            child.initialize(manager, dataType, inputShapes);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package org.flowfiji.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.flowfiji.data.ImageData;
+import org.flowfiji.data.Normalizer;
+import org.flowfiji.flow.Architecture;
+import org.flowfiji.flow.FlowConfig;
+import org.flowfiji.model.FlowModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class OpsTest {
+
+    @TempDir
+    Path dir;
+
+    static FlowModel model(Architecture arch, int channels) {
+        FlowConfig c = FlowConfig.defaults(arch, channels).withLevels(2).withSteps(2).withHidden(8);
+        return FlowModel.create(c, new Normalizer(1000, 2500), 16, 16, null, 5, Device.cpu());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void exactMapSumsToEvalLogLikelihood(Architecture arch) {
+        ImageData img = OpsTestData.blobs(2, 16, 16, 1, 3);
+        try (FlowModel m = model(arch, 1)) {
+            EvalResult e = Evaluator.evaluate(m, img, null, null);
+            MapResult r = Mapper.map(m, null, img, MapSettings.defaults(), null, null);
+            assertEquals(2, r.map().planeCount());
+            assertEquals(32, r.map().bitDepth());
+            for (int p = 0; p < 2; p++) {
+                double ll = e.logLikelihoodNats().get(p);
+                assertTrue(Double.isFinite(ll));
+                assertEquals(ll, r.mapSumNats().get(p), Math.abs(ll) * 1e-4, "plane " + p);
+                assertEquals(ll, r.logLikelihoodNats().get(p), Math.abs(ll) * 1e-4);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Architecture.class, names = {"REALNVP", "GLOW"})
+    void tiledMapEqualsTheWholePlanePass(Architecture arch) {
+        ImageData img = OpsTestData.blobs(1, 260, 136, 1, 4);
+        try (FlowModel m = model(arch, 1)) {
+            int margin = Mapper.receptiveRadius(m.config());
+            assertTrue(260 > 32 + 2 * margin, "the image must need several tiles");
+            float[] whole = Mapper.exactPlane(m, img, 0, 1024, ProgressListener.NONE, new Cancellation());
+            float[] tiled = Mapper.exactPlane(m, img, 0, 32, ProgressListener.NONE, new Cancellation());
+            double maxAbs = 0;
+            for (float v : whole) maxAbs = Math.max(maxAbs, Math.abs(v));
+            for (int i = 0; i < whole.length; i++) {
+                assertEquals(whole[i], tiled[i], 1e-4 * maxAbs + 1e-4,
+                        "pixel (" + (i % 260) + ", " + (i / 260) + ") differs between tiled and whole-plane maps");
+            }
+        }
+    }
+
+    @Test
+    void mapKeepsSizeForSidesThatAreNotMultiples() {
+        ImageData img = OpsTestData.blobs(1, 21, 19, 1, 5);
+        try (FlowModel m = model(Architecture.GLOW, 1)) {
+            MapResult r = Mapper.map(m, null, img, new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.BITS, 0, 0), null, null);
+            assertEquals(21, r.map().width());
+            assertEquals(19, r.map().height());
+            double bitsSum = Mapper.sum(r.map().plane(0));
+            assertEquals(r.mapSumNats().get(0) / Math.log(2), bitsSum, Math.abs(bitsSum) * 1e-4);
+            EvalResult e = Evaluator.evaluate(m, img, null, null);
+            assertEquals(e.logLikelihoodNats().get(0), r.logLikelihoodNats().get(0), Math.abs(r.logLikelihoodNats().get(0)) * 1e-4);
+        }
+    }
+
+    @Test
+    void windowAndRatioMapsAreFiniteAndRatioOfSelfIsZero() {
+        ImageData img = OpsTestData.blobs(1, 32, 32, 1, 6);
+        try (FlowModel m = model(Architecture.REALNVP, 1)) {
+            MapResult w = Mapper.map(m, null, img, new MapSettings(MapSettings.Mode.WINDOW, MapSettings.Units.NATS, 0, 8), null, null);
+            for (float v : w.map().plane(0)) assertTrue(Float.isFinite(v));
+            MapResult ratio = Mapper.map(m, m, img, MapSettings.defaults(), null, null);
+            for (float v : ratio.map().plane(0)) assertEquals(0f, v, 1e-5f);
+        }
+    }
+
+    @Test
+    void wrongChannelCountIsRefused() {
+        ImageData two = OpsTestData.blobs(1, 16, 16, 2, 7);
+        try (FlowModel m = model(Architecture.GLOW, 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Evaluator.evaluate(m, two, null, null));
+            assertTrue(e.getMessage().contains("channel"), e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void samplesHaveTheTrainingBitDepthAndAreInRange(Architecture arch) {
+        try (FlowModel m = model(arch, 1)) {
+            ImageData s = Sampler.sample(m, 3, 16, 32, 0.7, 1, null, null);
+            assertEquals(3, s.planeCount());
+            assertEquals(16, s.width());
+            assertEquals(32, s.height());
+            assertEquals(16, s.bitDepth());
+            for (float v : s.plane(0)) {
+                assertTrue(v >= 0 && v <= 65535 && v == Math.floor(v), "sample value " + v);
+            }
+            assertThrows(IllegalArgumentException.class, () -> Sampler.sample(m, 1, 15, 16, 1, 1, null, null));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Architecture.class, names = {"REALNVP", "GLOW"})
+    void shortTrainingLowersValidationBitsPerDim(Architecture arch) throws IOException {
+        ImageData img = OpsTestData.blobs(6, 32, 32, 1, 8);
+        Path out = dir.resolve(arch + ".flow");
+        TrainSettings s = TrainSettings.builder().setArchitecture(arch).setModelFile(out).optPatchSize(16)
+                .optLevels(2).optSteps(2).optHidden(16).optBatchSize(8).optIterations(60).optValidationInterval(20)
+                .optLearningRate(3e-3).optWarmupIterations(5).optSeed(2).build();
+        TrainResult r = Trainer.train(img, s, null, null);
+        assertTrue(Files.exists(out));
+        assertFalse(Files.exists(Trainer.checkpointPath(out)), "the checkpoint is removed at the end");
+        try (FlowModel m = FlowModel.load(out, "cpu")) {
+            var h = m.summary().history();
+            assertTrue(h.size() >= 2);
+            double first = h.get(0).validationBitsPerDim();
+            assertTrue(r.validationBitsPerDim() < first, "validation bits/dim " + first + " -> " + r.validationBitsPerDim());
+            assertEquals(16, m.bitDepth());
+        }
+    }
+
+    @Test
+    void iafTrainsByMaximumLikelihoodAndByDistillationFromAGlowTeacher() throws IOException {
+        ImageData img = OpsTestData.blobs(6, 32, 32, 1, 11);
+        Path ml = dir.resolve("iaf-ml.flow");
+        TrainSettings.Builder base = TrainSettings.builder().setArchitecture(Architecture.IAF).optPatchSize(16)
+                .optLevels(2).optSteps(2).optHidden(16).optBatchSize(8).optIterations(40).optValidationInterval(20)
+                .optLearningRate(1e-3).optWarmupIterations(10).optSeed(3);
+        TrainResult r = Trainer.train(img, base.setModelFile(ml).build(), null, null);
+        try (FlowModel m = FlowModel.load(ml, "cpu")) {
+            double first = m.summary().history().get(0).validationBitsPerDim();
+            assertTrue(r.validationBitsPerDim() < first, "IAF maximum likelihood: " + first + " -> " + r.validationBitsPerDim());
+        }
+
+        Path teacher = dir.resolve("teacher.flow");
+        Trainer.train(img, TrainSettings.builder().setArchitecture(Architecture.GLOW).setModelFile(teacher).optPatchSize(16)
+                .optLevels(2).optSteps(2).optHidden(16).optBatchSize(8).optIterations(40).optLearningRate(3e-3)
+                .optWarmupIterations(5).optSeed(4).build(), null, null);
+        Path student = dir.resolve("iaf-student.flow");
+        TrainResult d = Trainer.train(img, base.setModelFile(student).optTeacher(teacher).build(), null, null);
+        assertTrue(Files.exists(student));
+        assertTrue(Double.isFinite(d.validationBitsPerDim()));
+        try (FlowModel m = FlowModel.load(student, "cpu")) {
+            var h = m.summary().history();
+            assertTrue(h.get(h.size() - 1).trainBitsPerDim() < h.get(0).trainBitsPerDim(),
+                    "distillation loss falls: " + h.get(0).trainBitsPerDim() + " -> " + h.get(h.size() - 1).trainBitsPerDim());
+            ImageData s = Sampler.sample(m, 2, 16, 16, 1.0, 1, null, null);
+            for (float v : s.plane(0)) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    @Test
+    void patchLargerThanTheImageIsRefusedAndWritesNothing() {
+        ImageData img = OpsTestData.blobs(2, 16, 16, 1, 9);
+        Path out = dir.resolve("big.flow");
+        TrainSettings s = TrainSettings.builder().setArchitecture(Architecture.GLOW).setModelFile(out).optPatchSize(32)
+                .optIterations(5).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.train(img, s, null, null));
+        assertTrue(e.getMessage().contains("32"), e.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void cancelLeavesNoModel() {
+        ImageData img = OpsTestData.blobs(4, 32, 32, 1, 10);
+        Path out = dir.resolve("cancelled.flow");
+        TrainSettings s = TrainSettings.builder().setArchitecture(Architecture.REALNVP).setModelFile(out).optPatchSize(16)
+                .optLevels(2).optSteps(1).optHidden(8).optBatchSize(4).optIterations(100000).build();
+        Cancellation c = new Cancellation();
+        TrainingListener stopAt5 = st -> {
+            if (st.iteration() == 5) c.cancel();
+        };
+        assertThrows(Cancellation.CancelledException.class, () -> Trainer.train(img, s, stopAt5, c));
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(Trainer.checkpointPath(out)));
+    }
+}
