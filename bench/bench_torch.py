@@ -6,9 +6,9 @@ Scenarios (same models, sizes, batches and thread count as the Java benchmark):
            gradient-norm clipping at 50, Adam lr 1e-3) on random patches of a synthetic 16-bit image;
            RealNVP, Glow, IAF at the default sizes (patch 32, batch 16) and the large Glow
            (levels 3, steps 16, hidden 128, patch 32, batch 32).
-  map      exact per-pixel likelihood map of a 2048x2048 16-bit plane, megapixels/s, Glow at the
-           default size; once with the Java Mapper's tiling (tile 256 + receptive margin, 4 tiles
-           per batch) and once on the whole plane in one pass.
+  map      exact per-pixel likelihood map of a 2048x2048 16-bit plane, megapixels/s, Glow and
+           RealNVP at the default sizes with the Java Mapper's tiling (tile 256 + receptive margin,
+           4 tiles per batch), and Glow once more on the whole plane in one pass.
   sample   images/s drawing 256x256 images (4 per batch, like the Java Sampler) per architecture.
 
 Every model is untrained (data-dependent ActNorm initialisation on one batch), as in the Java
@@ -114,15 +114,29 @@ def train_throughput(arch, patch, batch, seconds, warmup, data, norm, **sizes):
 
 
 def receptive_radius(arch, levels, steps, blocks):
-    """The Java Mapper's tile margin for an architecture (same formula)."""
-    net = {"glow": 2, "realnvp": 2 + 2 * blocks, "iaf": 0}[arch]
-    r = 0
+    """The Java Mapper's tile margin (Mapper.receptiveRadius): a conditioner of radius r at a scale of
+    s pixels per position adds r*s, a squeeze or a conditional split prior adds s, plus one block of
+    the coarsest scale, rounded up to a multiple of 2^levels."""
+    r, s = 0, 1
     for l in range(levels):
-        scale = 1 << (l + 1)
-        couplings = 2 * steps + 1 if arch == "realnvp" else steps
-        r += couplings * (net + 1) * scale + 2 * scale
+        last = l == levels - 1
+        if arch == "glow":
+            r += s
+            s *= 2
+            r += steps * 2 * s
+        elif arch == "realnvp":
+            net = 2 + 2 * blocks
+            r += (steps + 1 if last else steps) * net * s
+            if not last:
+                r += s
+                s *= 2
+                r += steps * net * s
+        else:
+            raise ValueError("IAF maps are computed on whole planes")
+        if not last:
+            r += s
     m = 1 << levels
-    return (r + m - 1) // m * m
+    return (r + m + m - 1) // m * m
 
 
 def exact_map(flow, plane, norm, tile, margin, tile_batch):
@@ -166,7 +180,8 @@ def map_throughput(arch, size, tile, repeats, data_seed, **sizes):
     norm = normaliser(plane)
     flow = make_model(arch, 32, 16, plane, norm, **sizes)
     flow.eval()
-    levels, steps, blocks = sizes.get("levels") or 2, sizes.get("steps") or 8, sizes.get("blocks") or 1
+    d = ft.DEFAULTS[arch]
+    levels, steps, blocks = sizes.get("levels") or d[0], sizes.get("steps") or d[1], sizes.get("blocks") or d[3]
     margin = receptive_radius(arch, levels, steps, blocks) if tile else 0
     exact_map(flow, plane[:256, :256].copy(), norm, 0, 0, 4)  # warm-up
     t0 = time.perf_counter()
@@ -245,10 +260,11 @@ def main():
         result["train"] = train
     if "map" in only:
         size = 512 if quick else 2048
-        log("map %dx%d tiled" % (size, size))
-        result["map_plane_tiled"] = map_throughput("glow", size, 256, 1, 3)
-        log("map %dx%d whole plane" % (size, size))
-        result["map_plane_whole"] = map_throughput("glow", size, 0, 1, 3)
+        for arch in ("glow", "realnvp"):
+            log("map %s %dx%d tiled" % (arch, size, size))
+            result["map_plane_tiled_" + arch] = map_throughput(arch, size, 256, 1, 3)
+        log("map glow %dx%d whole plane" % (size, size))
+        result["map_plane_whole_glow"] = map_throughput("glow", size, 0, 1, 3)
     if "sample" in only:
         sample = {}
         count = 4 if quick else 16

@@ -481,9 +481,13 @@ class MultiScaleFlow(nn.Module):
         return h, log_prior - inv_logdet
 
 
+#: (levels, steps, hidden, blocks) of FlowConfig.defaults per architecture.
+DEFAULTS = {"realnvp": (2, 3, 32, 2), "glow": (2, 8, 64, 1), "iaf": (2, 4, 32, 1)}
+
+
 def build(arch, channels=1, levels=None, steps=None, hidden=None, blocks=None):
     """Builds a flow with the Java engine's defaults (FlowConfig.defaults) unless sizes are given."""
-    defaults = {"realnvp": (2, 3, 32, 2), "glow": (2, 8, 64, 1), "iaf": (2, 4, 32, 1)}[arch]
+    defaults = DEFAULTS[arch]
     levels = levels or defaults[0]
     steps = steps or defaults[1]
     hidden = hidden or defaults[2]
@@ -524,10 +528,8 @@ def build(arch, channels=1, levels=None, steps=None, hidden=None, blocks=None):
         for l in range(levels):
             layers = [Squeeze()]
             c *= 4
-            for i in range(steps):
-                layers += [ActNorm(c), IafStep(c, hidden)]
-                if i < steps - 1:
-                    layers.append(IafReverse())
+            for _ in range(steps):
+                layers += [ActNorm(c), IafStep(c, hidden), IafReverse()]
             level_layers.append(layers)
             if l < levels - 1:
                 kept = c // 2
