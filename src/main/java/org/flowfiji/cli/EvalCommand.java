@@ -27,8 +27,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "Read at most this many planes per input (0 = all).")
     int limit;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N.")
-    String device;
+    @picocli.CommandLine.Mixin
+    EngineOptions engine;
 
     @Option(names = "--json", description = "Print a JSON summary as the last line.")
     boolean json;
@@ -38,6 +38,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String device = engine.apply();
         ImageData data = ImageIO.readAll(inputs, limit);
         try (FlowModel m = FlowModel.load(model, device)) {
             EvalResult r = Evaluator.evaluate(m, data, new ConsoleProgress(quiet), new Cancellation());

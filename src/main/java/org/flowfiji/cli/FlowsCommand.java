@@ -38,6 +38,9 @@ public final class FlowsCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+        }
         System.exit(execute(args));
     }
 

@@ -5,7 +5,8 @@ import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.flowfiji.data.ImageData;
+import ij.ImagePlus;
+import org.flowfiji.data.IdxReader;
 import org.flowfiji.data.ImageIO;
 import org.flowfiji.model.FlowModel;
 import org.flowfiji.ops.Cancellation;
@@ -15,7 +16,11 @@ import org.flowfiji.ops.Mapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code flows map}: per-pixel log-density of every plane, written as a 32-bit TIFF. */
+/**
+ * {@code flows map}: per-pixel log-density of every plane, written as a 32-bit TIFF. Images are
+ * read in their own bit depth and the map is streamed to the file band by band, so memory stays
+ * bounded by one input plane and one band of tiles (IDX files are read into memory).
+ */
 @Command(name = "map", description = "Per-pixel log-likelihood map of every plane (32-bit TIFF).", mixinStandardHelpOptions = true)
 final class MapCommand implements Callable<Integer> {
 
@@ -43,8 +48,8 @@ final class MapCommand implements Callable<Integer> {
     @Option(names = "--stride", defaultValue = "0", description = "Window mode: stride in pixels (0 = patch/4).")
     int stride;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N.")
-    String device;
+    @picocli.CommandLine.Mixin
+    EngineOptions engine;
 
     @Option(names = "--json", description = "Print a JSON summary as the last line.")
     boolean json;
@@ -54,14 +59,20 @@ final class MapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String device = engine.apply();
         MapSettings settings = new MapSettings(MapSettings.Mode.parse(mode), MapSettings.Units.parse(units), tile, stride);
-        ImageData data = ImageIO.read(input);
         try (FlowModel m = FlowModel.load(model, device);
              FlowModel ref = reference == null ? null : FlowModel.load(reference, device)) {
             long t0 = System.nanoTime();
-            MapResult r = Mapper.map(m, ref, data, settings, new ConsoleProgress(quiet), new Cancellation());
+            MapResult r;
+            if (IdxReader.isIdxImageName(input)) {
+                r = Mapper.map(m, ref, ImageIO.read(input), settings, new ConsoleProgress(quiet), new Cancellation());
+                ImageIO.writeTiff(r.map(), out);
+            } else {
+                ImagePlus imp = ImageIO.openImagePlus(input);
+                r = Mapper.mapToTiff(m, ref, imp, settings, out, new ConsoleProgress(quiet), new Cancellation());
+            }
             double seconds = (System.nanoTime() - t0) * 1e-9;
-            ImageIO.writeTiff(r.map(), out);
             if (json) {
                 JsonObject o = new JsonObject();
                 o.addProperty("planes", r.logLikelihoodNats().size());

@@ -36,8 +36,8 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output TIFF stack.")
     Path out;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N.")
-    String device;
+    @picocli.CommandLine.Mixin
+    EngineOptions engine;
 
     @Option(names = "--json", description = "Print a JSON summary as the last line.")
     boolean json;
@@ -47,6 +47,7 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String device = engine.apply();
         try (FlowModel m = FlowModel.load(model, device)) {
             long t0 = System.nanoTime();
             ImageData images = Sampler.sample(m, count, width, height, temperature, seed, new ConsoleProgress(quiet), new Cancellation());

@@ -63,11 +63,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--continue-from", description = "Continue training this model.")
     Path continueFrom;
 
+    @Option(names = "--no-augment", description = "Do not flip/rotate patches (use for data with a fixed orientation, e.g. Fashion-MNIST).")
+    boolean noAugment;
+
     @Option(names = "--limit", defaultValue = "0", description = "Read at most this many planes per input (0 = all).")
     int limit;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    EngineOptions engine;
 
     @Option(names = "--json", description = "Print a JSON summary as the last line.")
     boolean json;
@@ -77,13 +80,14 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String device = engine.apply();
         ImageData data = ImageIO.readAll(inputs, limit);
         boolean minutesOnly = minutes > 0 && !explicitIterations();
         TrainSettings s = TrainSettings.builder().setArchitecture(Architecture.parse(arch)).setModelFile(out)
                 .optPatchSize(patch).optLevels(levels).optSteps(steps).optHidden(hidden).optBatchSize(batch)
                 .optLearningRate(lr).optIterations(minutesOnly ? 0 : iterations).optMinutes(minutes)
                 .optValidationFraction(val).optSeed(seed).optDevice(device).optTeacher(teacher)
-                .optContinueFrom(continueFrom).build();
+                .optContinueFrom(continueFrom).optAugment(!noAugment).build();
         ConsoleProgress progress = new ConsoleProgress(quiet);
         TrainResult r = Trainer.train(data, s, progress, new Cancellation());
         if (!quiet) {

@@ -50,6 +50,25 @@ public final class ImageIO {
     }
 
     /**
+     * Opens an image file as an ImageJ image without converting its pixels (for processing large
+     * images plane by plane in their own bit depth). Not for IDX files.
+     *
+     * @throws IOException naming the file when it is missing, not an image ImageJ can open, or corrupt
+     */
+    public static ImagePlus openImagePlus(Path path) throws IOException {
+        if (!Files.exists(path)) throw new FileNotFoundException("image file " + path + " does not exist: check the path");
+        if (!Files.isRegularFile(path)) throw new IOException(path + " is not a file: give the path of an image file");
+        if (!Files.isReadable(path)) throw new IOException("image file " + path + " cannot be read: check its permissions");
+        if (IdxReader.isIdxImageName(path)) throw new IOException("image file " + path + " is an IDX file: read it with read()");
+        ImagePlus imp = open(path);
+        int type = imp.getType();
+        if (type != ImagePlus.GRAY8 && type != ImagePlus.GRAY16 && type != ImagePlus.GRAY32 && type != ImagePlus.COLOR_RGB) {
+            throw new IOException("image file " + path + " has an unsupported image type (" + type + "): use 8, 16 or 32-bit grey or RGB");
+        }
+        return imp;
+    }
+
+    /**
      * Reads several files and concatenates their planes in the order given.
      *
      * @throws IOException naming the file that is unreadable, or that differs from the first

@@ -65,11 +65,13 @@ public final class IafFlow extends MultiScaleFlow {
         return sum;
     }
 
-    private record Parts(List<List<FlowBlock>> levels, List<GaussianPrior> splits, GaussianPrior top, List<IafStep> steps) {
+    private record Parts(
+            List<List<FlowBlock>> levels, List<GaussianPrior> splits, GaussianPrior top, List<IafStep> steps) {
 
         static Parts build(FlowConfig config, long seed, int gradientPasses) {
             if (config.architecture() != Architecture.IAF) {
-                throw new IllegalArgumentException("IafFlow builds IAF configurations, got " + config.architecture().label());
+                throw new IllegalArgumentException(
+                        "IafFlow builds IAF configurations, got " + config.architecture().label());
             }
             Random rng = new Random(seed);
             List<List<FlowBlock>> levels = new ArrayList<>();

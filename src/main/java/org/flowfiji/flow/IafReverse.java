@@ -26,7 +26,7 @@ public final class IafReverse extends FlowBlock {
         if (x.getShape().dimension() != 4) {
             throw new IllegalArgumentException("IafReverse expects [B, C, H, W], got " + x.getShape());
         }
-        return Tensors.volumePreserving(ctx, x.flip(1, 2, 3));
+        return Tensors.volumePreserving(ctx, Tensors.inScope(ctx, x).flip(1, 2, 3));
     }
 
     /** {@code z = flip(x)}, log-determinant 0. */

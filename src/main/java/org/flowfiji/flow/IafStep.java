@@ -20,7 +20,8 @@ import java.util.Random;
  * {@code s_i} depend on the elements {@code u_<i} only.
  *
  * <p><b>Sampling direction</b> ({@link #inverse}, latent {@code u} to data {@code y}), one
- * parallel pass: {@code σ = sigmoid(s + 2)}, {@code y = σ ⊙ u + (1 - σ) ⊙ m},
+ * parallel pass: {@code σ = σ_min + (1 - σ_min) sigmoid(s + 2)} (see {@link #SIGMA_MIN}),
+ * {@code y = σ ⊙ u + (1 - σ) ⊙ m},
  * {@code log|det dy/du| = Σ log σ}; the per-element map is {@code log σ}. The shift of +2 starts
  * every step near the identity ({@code σ ≈ 0.88} while the last layer is zero).
  *
@@ -36,7 +37,10 @@ import java.util.Random;
  * it is the same vector forward substitution (and {@code D} passes) would give. Typically far
  * fewer than {@code D} passes are needed, because errors in later elements shrink as earlier ones
  * settle; {@link #solve} and {@link #lastSolvePasses()} report the count. Elements that are not
- * yet solved are kept finite (see {@link #SOLVE_BOUND}).
+ * yet solved are kept finite (see {@link #SOLVE_BOUND}); an iterate with clipped elements is never
+ * taken for a fixed point. A data point whose true solution lies beyond that range (far outside
+ * what the flow can produce, e.g. for a student distilled on its own samples only) gets an
+ * {@link ArithmeticException} rather than a wrong number.
  * {@code log|det du/dy| = -Σ log σ(u)} at the solution, map {@code -log σ}.
  *
  * <p><b>Gradients of the density pass.</b> Outside training the solve runs without gradient.
@@ -58,8 +62,16 @@ public final class IafStep extends FlowBlock {
 
     private static final byte VERSION = 1;
 
-    /** Added to {@code s} before the sigmoid: {@code σ = sigmoid(s + 2)}, near identity at the start. */
+    /** Added to {@code s} before the sigmoid: {@code σ ≈ sigmoid(s + 2)}, near identity at the start. */
     public static final double SIGMA_SHIFT = 2.0;
+
+    /**
+     * Lower bound of {@code σ}: {@code σ = SIGMA_MIN + (1 - SIGMA_MIN) sigmoid(s + 2)}. It keeps every
+     * step's density direction well defined ({@code |u| <= |y - (1-σ)m| / SIGMA_MIN}), which maximum
+     * likelihood would otherwise drive towards {@code σ -> 0}, and bounds a step's log-determinant
+     * by {@code D log SIGMA_MIN}.
+     */
+    public static final double SIGMA_MIN = 0.01;
 
     /**
      * Default differentiable passes k of the training density pass (equal to the number of masked
@@ -152,9 +164,14 @@ public final class IafStep extends FlowBlock {
         return new Ar(m, a);
     }
 
-    /** {@code log sigmoid(a) = -softplus(-a)}, stable for large |a|. */
-    private static NDArray logSigmoid(NDArray a) {
-        return Activation.softPlus(a.neg()).neg();
+    /** {@code σ = SIGMA_MIN + (1 - SIGMA_MIN) sigmoid(a)}, in [SIGMA_MIN, 1). */
+    private static NDArray sigma(NDArray a) {
+        return Activation.sigmoid(a).mul(1 - SIGMA_MIN).add(SIGMA_MIN);
+    }
+
+    /** {@code log σ}; finite because {@code σ >= SIGMA_MIN}. */
+    private static NDArray logSigma(NDArray a) {
+        return sigma(a).log();
     }
 
     private void checkInput(NDArray x) {
@@ -164,15 +181,19 @@ public final class IafStep extends FlowBlock {
         }
     }
 
-    /** Sampling direction: {@code y = σ ⊙ u + (1 - σ) ⊙ m}, {@code log|det dy/du| = Σ log σ}. One parallel pass. */
+    /**
+     * Sampling direction: {@code y = σ ⊙ u + (1 - σ) ⊙ m}, {@code log|det dy/du| = Σ log σ}; one
+     * parallel pass.
+     */
     @Override
-    public Step inverse(FlowContext ctx, NDArray u) {
-        checkInput(u);
+    public Step inverse(FlowContext ctx, NDArray input) {
+        checkInput(input);
+        NDArray u = Tensors.inScope(ctx, input);
         ArWeights w = weights(ctx, u, ctx.manager(), false);
         Ar r = ar(w, u);
-        NDArray sigma = Activation.sigmoid(r.a());
+        NDArray sigma = sigma(r.a());
         NDArray y = r.m().add(sigma.mul(u.sub(r.m())));
-        NDArray map = logSigmoid(r.a());
+        NDArray map = logSigma(r.a());
         NDArray logdet = map.sum(new int[] {1, 2, 3});
         return new Step(y, logdet, ctx.wantMap() ? map : null);
     }
@@ -223,11 +244,16 @@ public final class IafStep extends FlowBlock {
                         lastUndefined.attach(iter);
                     }
                     Ar r = ar(w, cur);
-                    NDArray next = r.m().add(target.sub(r.m()).div(Activation.sigmoid(r.a()))).clip(-bound, bound);
+                    NDArray raw = r.m().add(target.sub(r.m()).div(sigma(r.a())));
+                    NDArray next = raw.clip(-bound, bound);
                     NDArray nan = next.isNaN();
                     next = NDArrays.where(nan, next.zerosLike(), next);
                     passes++;
                     double delta = next.sub(cur).abs().max().toType(DataType.FLOAT64, false).getDouble();
+                    // a clipped element is not a solution even when it stops changing: go on
+                    if (delta == 0.0 && raw.abs().max().toType(DataType.FLOAT64, false).getDouble() >= bound) {
+                        delta = Double.NaN;
+                    }
                     lastUndefined = nan.any();
                     lastA = r.a();
                     next.attach(scope);
@@ -247,23 +273,24 @@ public final class IafStep extends FlowBlock {
                         + " after " + passes + " passes, beyond the working range ±" + bound
                         + ": sigma is so close to 0 that y no longer determines u in floating point");
             }
-            logSigma = logSigmoid(lastA);
+            logSigma = logSigma(lastA);
             logSigma.attach(outer);
             cur.attach(outer);
             u = cur;
         }
         lastSolvePasses = passes;
         if (ctx.training()) {
-            ArWeights w = weights(ctx, y, ctx.manager(), false);
+            NDArray target = Tensors.inScope(ctx, y);
+            ArWeights w = weights(ctx, target, ctx.manager(), false);
             NDArray cur = u;
             NDArray a = null;
             for (int j = 0; j < gradientPasses; j++) {
                 Ar r = ar(w, cur);
                 a = r.a();
-                cur = r.m().add(y.sub(r.m()).div(Activation.sigmoid(a)));
+                cur = r.m().add(target.sub(r.m()).div(sigma(a)));
             }
             u = cur;
-            logSigma = logSigmoid(a);
+            logSigma = logSigma(a);
         }
         NDArray map = logSigma.neg();
         NDArray logdet = map.sum(new int[] {1, 2, 3});

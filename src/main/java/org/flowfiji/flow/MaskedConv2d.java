@@ -170,7 +170,9 @@ public final class MaskedConv2d extends AbstractBlock {
     private static NDArray value(FlowContext ctx, Parameter p, NDArray like, NDManager manager, boolean detach) {
         NDArray v = ctx.parameters().getValue(p, like.getDevice(), ctx.training());
         NDArray src = detach ? v.stopGradient() : v;
-        NDArray out = src.getDataType() == like.getDataType() ? src.reshape(src.getShape()) : src.toType(like.getDataType(), true);
+        NDArray out = src.getDataType() == like.getDataType()
+                ? src.reshape(src.getShape())
+                : src.toType(like.getDataType(), true);
         out.attach(manager);
         if (detach) {
             src.close();
@@ -193,11 +195,13 @@ public final class MaskedConv2d extends AbstractBlock {
                     "MaskedConv2d expects [B, " + inChannels + ", H, W], got " + x.getShape());
         }
         int pad = kernel / 2;
-        return Conv2d.conv2d(x, w.weight(), w.bias(), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1).singletonOrThrow();
+        return Conv2d.conv2d(x, w.weight(), w.bias(), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1)
+                .singletonOrThrow();
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Weights w = weights(new FlowContext(ps, x.getManager(), training, false), x, x.getManager(), false);
         return new NDList(apply(w, x));

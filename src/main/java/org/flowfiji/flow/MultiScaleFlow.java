@@ -136,13 +136,30 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
                 ? ctx.manager().zeros(new Shape(in.get(0), in.get(2), in.get(3)), x.getDataType())
                         .toDevice(x.getDevice(), false)
                 : null;
+        NDArray first = h;
         for (int l = 0; l < levels.size(); l++) {
             for (FlowBlock layer : levels.get(l)) {
-                Step s = layer.forward(ctx, h);
-                h = s.out();
-                logdet = logdet.add(s.logdet());
-                if (map != null) {
-                    map = map.add(spread(s.logdetMap(), in));
+                // one scope per layer: its temporaries are released as soon as the layer is done
+                // (libtorch's autograd keeps what a backward pass needs on its own)
+                try (NDManager scope = ctx.manager().newSubManager()) {
+                    FlowContext lc = new FlowContext(ctx.parameters(), scope, ctx.training(), ctx.wantMap());
+                    Step s = layer.forward(lc, Tensors.inScope(lc, h));
+                    NDArray next = s.out();
+                    NDArray nextLogdet = logdet.add(s.logdet());
+                    NDArray nextMap = map == null ? null : map.add(spread(s.logdetMap(), in));
+                    next.attach(ctx.manager());
+                    nextLogdet.attach(ctx.manager());
+                    logdet.close();
+                    logdet = nextLogdet;
+                    if (nextMap != null) {
+                        nextMap.attach(ctx.manager());
+                        map.close();
+                        map = nextMap;
+                    }
+                    if (h != first && h != next) {
+                        h.close();
+                    }
+                    h = next;
                 }
             }
             NDArray scored;
@@ -185,12 +202,28 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
             }
             List<FlowBlock> level = levels.get(l);
             for (int i = level.size() - 1; i >= 0; i--) {
-                Step s = level.get(i).inverse(ctx, h);
-                h = s.out();
-                logdet = logdet.add(s.logdet());
+                NDArray[] r = inverseInScope(ctx, level.get(i), h, logdet);
+                h = r[0];
+                logdet = r[1];
             }
         }
         return new Step(h, logdet, null);
+    }
+
+    /**
+     * One layer's inverse in a scope of its own, so its temporaries are released when it is done;
+     * returns the output and {@code acc + log|det|}, both attached to the pass's manager.
+     */
+    private static NDArray[] inverseInScope(FlowContext ctx, FlowBlock layer, NDArray h, NDArray acc) {
+        try (NDManager scope = ctx.manager().newSubManager()) {
+            FlowContext lc = new FlowContext(ctx.parameters(), scope, ctx.training(), false);
+            Step st = layer.inverse(lc, Tensors.inScope(lc, h));
+            NDArray out = st.out();
+            NDArray sum = acc.add(st.logdet());
+            out.attach(ctx.manager());
+            sum.attach(ctx.manager());
+            return new NDArray[] {out, sum};
+        }
     }
 
     @Override
@@ -229,9 +262,9 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
             }
             List<FlowBlock> level = levels.get(l);
             for (int i = level.size() - 1; i >= 0; i--) {
-                Step st = level.get(i).inverse(noMap, h);
-                h = st.out();
-                inverseLogdet = inverseLogdet.add(st.logdet());
+                NDArray[] r = inverseInScope(noMap, level.get(i), h, inverseLogdet);
+                h = r[0];
+                inverseLogdet = r[1];
             }
         }
         return new Sample(h, logPrior.sub(inverseLogdet));

@@ -14,6 +14,42 @@ public final class Engines {
 
     private static volatile Engine engine;
 
+    /**
+     * Sets libtorch's intra-op CPU threads for this JVM (0 or less leaves the engine's default, one
+     * per core). Fewer threads than cores help when several jobs share a machine; the environment
+     * variable {@code OMP_NUM_THREADS} does the same for a whole process.
+     */
+    public static void setThreads(int threads) {
+        pytorch();
+        if (threads > 0) ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
+
+    /**
+     * Turns off gradient recording on this thread until the returned handle is closed (then the
+     * previous mode is restored). Inference (maps, evaluation, sampling, validation) runs inside
+     * it: without it libtorch would record an autograd graph for every pass, because the
+     * parameters require gradients, costing time and memory for nothing.
+     */
+    public static Inference inference() {
+        pytorch();
+        boolean before = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        return () -> ai.djl.pytorch.jni.JniUtils.setGradMode(before);
+    }
+
+    /** A scope without gradient recording; see {@link #inference()}. */
+    @FunctionalInterface
+    public interface Inference extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** libtorch's current intra-op CPU threads. */
+    public static int threads() {
+        pytorch();
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
     public static Engine pytorch() {
         Engine e = engine;
         if (e != null) return e;

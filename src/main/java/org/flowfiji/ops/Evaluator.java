@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
 import org.flowfiji.data.ImageData;
+import org.flowfiji.data.PlaneSource;
+import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 
 /**
@@ -23,6 +25,12 @@ public final class Evaluator {
     static final int BATCH_PIXELS = 256 * 1024;
 
     public static EvalResult evaluate(FlowModel model, ImageData data, ProgressListener progress, Cancellation cancel) {
+        try (Engines.Inference noGrad = Engines.inference()) {
+            return evaluatePlanes(model, data, progress, cancel);
+        }
+    }
+
+    private static EvalResult evaluatePlanes(FlowModel model, ImageData data, ProgressListener progress, Cancellation cancel) {
         Mapper.checkCompatible(model, data);
         if (progress == null) progress = ProgressListener.NONE;
         if (cancel == null) cancel = new Cancellation();
@@ -45,7 +53,7 @@ public final class Evaluator {
                 cancel.check();
                 int b = Math.min(batch, n - start);
                 for (int k = 0; k < b; k++) {
-                    PlaneTensors.copyNormalized(data.plane(start + k), ch, h, w, 0, 0, h, w, model.normalizer(), dequant, buf, k);
+                    PlaneTensors.copyNormalized(PlaneSource.of(data, start + k), 0, 0, h, w, model.normalizer(), dequant, buf, k);
                 }
                 try (NDManager scope = model.manager().newSubManager()) {
                     float[] arr = b == batch ? buf : java.util.Arrays.copyOf(buf, b * ch * h * w);

@@ -2,13 +2,20 @@ package org.flowfiji.ops;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ij.ImagePlus;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.flowfiji.data.FloatTiffWriter;
 import org.flowfiji.data.ImageData;
+import org.flowfiji.data.PlaneSource;
 import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
 import org.flowfiji.flow.FlowContext;
 import org.flowfiji.flow.FlowOutput;
+import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 
 /**
@@ -35,6 +42,11 @@ import org.flowfiji.model.FlowModel;
  * IAF's density pass is a sequential solve whose dependencies reach across the whole plane, so IAF
  * maps are computed on whole planes.
  *
+ * <p><b>Streaming.</b> {@link #mapToTiff} reads planes from an ImageJ image (a virtual stack
+ * reads one plane at a time) and writes the map band by band into a TIFF file, so neither the
+ * input as floats nor the output map is ever held whole: memory is bounded by one input plane in
+ * its own bit depth and one band of tiles.
+ *
  * <p><b>Window mode.</b> {@code log p(window) / D} of the patch-sized window around each pixel,
  * sampled with a stride: a local anomaly score in nats (or bits) per dimension.
  *
@@ -45,9 +57,15 @@ public final class Mapper {
     private Mapper() {}
 
     /** Default tile side before rounding to a multiple of 2^levels. */
-    static final int DEFAULT_TILE = 256;
+    static final int DEFAULT_TILE = 512;
     static final int DEFAULT_TILE_BATCH = 4;
     private static final double LN2 = Math.log(2);
+
+    /** Receives consecutive map rows of a plane: {@code count} rows of width W from {@code values[offset]}. */
+    @FunctionalInterface
+    interface RowSink {
+        void rows(int y0, float[] values, int offset, int count) throws IOException;
+    }
 
     /**
      * Maps every plane of {@code data}; returns a 32-bit image with the input's size, planes and
@@ -55,55 +73,111 @@ public final class Mapper {
      */
     public static MapResult map(FlowModel model, FlowModel reference, ImageData data, MapSettings settings,
                                 ProgressListener progress, Cancellation cancel) {
-        checkCompatible(model, data);
-        if (reference != null) checkCompatible(reference, data);
+        int n = data.planeCount();
+        int w = data.width();
+        List<float[]> out = new ArrayList<>(n);
+        PlaneResults r;
+        try {
+            r = run(model, reference, n, p -> PlaneSource.of(data, p), data.planeSize(), settings, progress, cancel,
+                    p -> {
+                        float[] plane = new float[w * data.height()];
+                        out.add(plane);
+                        return (y0, values, offset, count) -> System.arraycopy(values, offset, plane, y0 * w, count * w);
+                    });
+        } catch (IOException e) {
+            throw new IllegalStateException("in-memory map failed", e);
+        }
+        ImageData result = new ImageData("LogLikelihood of " + data.name(), w, data.height(), 1, 32, out,
+                data.calibration(), null, data.slices(), data.frames());
+        return new MapResult(result, r.ll, r.sums, r.bpd);
+    }
+
+    /**
+     * Maps every plane of an ImageJ image straight into a 32-bit TIFF at {@code out} (written
+     * atomically; nothing is left behind on failure or cancel). The result carries the per-plane
+     * figures and no image.
+     */
+    public static MapResult mapToTiff(FlowModel model, FlowModel reference, ImagePlus imp, MapSettings settings,
+                                      Path out, ProgressListener progress, Cancellation cancel) throws IOException {
+        int slices = imp.getNSlices();
+        int frames = imp.getNFrames();
+        int n = slices * frames;
+        int w = imp.getWidth();
+        int h = imp.getHeight();
+        ij.measure.Calibration c = imp.getCalibration();
+        ImageData.Calibration cal = new ImageData.Calibration(c.pixelWidth, c.pixelHeight, c.pixelDepth, c.getUnit());
+        int channels = imp.getType() == ImagePlus.COLOR_RGB ? 3 * imp.getNChannels() : imp.getNChannels();
+        try (FloatTiffWriter writer = new FloatTiffWriter(out, w, h, slices, frames, cal)) {
+            PlaneResults r = run(model, reference, n, p -> PlaneSource.of(imp, p), (long) channels * w * h, settings,
+                    progress, cancel, p -> (y0, values, offset, count) -> writer.writeRows(values, offset, count));
+            writer.commit();
+            return new MapResult(null, r.ll, r.sums, r.bpd);
+        }
+    }
+
+    private record PlaneResults(List<Double> ll, List<Double> sums, List<Double> bpd) {}
+
+    @FunctionalInterface
+    private interface Planes {
+        PlaneSource plane(int p);
+    }
+
+    @FunctionalInterface
+    private interface Sinks {
+        RowSink forPlane(int p);
+    }
+
+    private static PlaneResults run(FlowModel model, FlowModel reference, int n, Planes planes, long dims,
+                                    MapSettings settings, ProgressListener progress, Cancellation cancel, Sinks sinks)
+            throws IOException {
+        try (Engines.Inference noGrad = Engines.inference()) {
+            return runPlanes(model, reference, n, planes, dims, settings, progress, cancel, sinks);
+        }
+    }
+
+    private static PlaneResults runPlanes(FlowModel model, FlowModel reference, int n, Planes planes, long dims,
+                                          MapSettings settings, ProgressListener progress, Cancellation cancel, Sinks sinks)
+            throws IOException {
         if (settings == null) settings = MapSettings.defaults();
         if (progress == null) progress = ProgressListener.NONE;
         if (cancel == null) cancel = new Cancellation();
-        int n = data.planeCount();
-        List<float[]> out = new ArrayList<>(n);
         List<Double> ll = new ArrayList<>(n);
         List<Double> sums = new ArrayList<>(n);
         List<Double> bpd = new ArrayList<>(n);
-        double dims = (double) data.planeSize();
-        int stages = reference == null ? 1 : 2;
+        float scale = settings.units() == MapSettings.Units.BITS ? (float) (1 / LN2) : 1f;
         for (int p = 0; p < n; p++) {
             cancel.check();
-            final int plane = p;
-            ProgressListener sub = scaled(progress, "Likelihood map", p * stages, n * stages);
-            float[] map;
-            double logp;
+            PlaneSource src = planes.plane(p);
+            checkCompatible(model, src.channels(), "plane " + (p + 1));
+            if (reference != null) checkCompatible(reference, src.channels(), "plane " + (p + 1));
+            ProgressListener sub = scaled(progress, "Likelihood map", p, n);
+            RowSink sink = sinks.forPlane(p);
+            double[] totals = new double[2];
+            RowSink scaled = (y0, values, offset, count) -> {
+                int len = count * src.width();
+                for (int i = offset; i < offset + len; i++) totals[1] += values[i];
+                if (scale != 1f) for (int i = offset; i < offset + len; i++) values[i] *= scale;
+                sink.rows(y0, values, offset, count);
+            };
             if (settings.mode() == MapSettings.Mode.EXACT) {
-                map = exactPlane(model, data, p, settings.tileSize(), sub, cancel);
-                logp = sum(map);
+                totals[0] = exactBands(model, reference, src, settings.tileSize(), sub, cancel, scaled);
             } else {
-                map = windowPlane(model, data, p, settings.windowStride(), sub, cancel);
-                logp = sum(exactPlane(model, data, p, settings.tileSize(), ProgressListener.NONE, cancel));
+                float[] map = windowPlane(model, src, settings.windowStride(), sub, cancel);
+                double logp = exactBands(model, null, src, settings.tileSize(), ProgressListener.NONE, cancel, null);
+                if (reference != null) {
+                    float[] ref = windowPlane(reference, src, settings.windowStride(), ProgressListener.NONE, cancel);
+                    for (int i = 0; i < map.length; i++) map[i] -= ref[i];
+                    logp -= exactBands(reference, null, src, settings.tileSize(), ProgressListener.NONE, cancel, null);
+                }
+                totals[0] = logp;
+                scaled.rows(0, map, 0, src.height());
             }
-            if (reference != null) {
-                ProgressListener sub2 = scaled(progress, "Reference map", p * stages + 1, n * stages);
-                float[] ref = settings.mode() == MapSettings.Mode.EXACT
-                        ? exactPlane(reference, data, plane, settings.tileSize(), sub2, cancel)
-                        : windowPlane(reference, data, plane, settings.windowStride(), sub2, cancel);
-                double refLogp = settings.mode() == MapSettings.Mode.EXACT ? sum(ref)
-                        : sum(exactPlane(reference, data, plane, settings.tileSize(), ProgressListener.NONE, cancel));
-                for (int i = 0; i < map.length; i++) map[i] -= ref[i];
-                logp -= refLogp;
-            }
-            double mapSum = sum(map);
-            if (settings.units() == MapSettings.Units.BITS) {
-                float k = (float) (1 / LN2);
-                for (int i = 0; i < map.length; i++) map[i] *= k;
-            }
-            out.add(map);
-            ll.add(logp);
-            sums.add(mapSum);
-            bpd.add(-logp / (dims * LN2));
+            ll.add(totals[0]);
+            sums.add(totals[1]);
+            bpd.add(-totals[0] / (dims * LN2));
         }
         progress.progress("Likelihood map", n, n);
-        ImageData result = new ImageData("LogLikelihood of " + data.name(), data.width(), data.height(), 1, 32, out,
-                data.calibration(), null, data.slices(), data.frames());
-        return new MapResult(result, ll, sums, bpd);
+        return new PlaneResults(ll, sums, bpd);
     }
 
     /** Sum in double precision. */
@@ -114,9 +188,13 @@ public final class Mapper {
     }
 
     static void checkCompatible(FlowModel model, ImageData data) {
-        if (model.channels() != data.channels()) {
-            throw new IllegalArgumentException("The model expects " + model.channels() + " channel(s) but image '"
-                    + data.name() + "' has " + data.channels() + ": use an image with the channels the model was trained on.");
+        checkCompatible(model, data.channels(), "image '" + data.name() + "'");
+    }
+
+    private static void checkCompatible(FlowModel model, int channels, String what) {
+        if (model.channels() != channels) {
+            throw new IllegalArgumentException("The model expects " + model.channels() + " channel(s) but " + what
+                    + " has " + channels + ": use an image with the channels the model was trained on.");
         }
     }
 
@@ -164,35 +242,18 @@ public final class Mapper {
         return roundUp(r + c.sizeMultiple(), c.sizeMultiple());
     }
 
-    /** The exact map of one plane, H x W, nats per pixel, raw units; sums to log p(plane). */
+    /** The exact map of one in-memory plane, H x W, nats per pixel, raw units; sums to log p(plane). */
     static float[] exactPlane(FlowModel model, ImageData data, int p, int tileSize, ProgressListener progress,
                               Cancellation cancel) {
-        FlowConfig c = model.config();
-        int m = c.sizeMultiple();
-        int h = data.height();
         int w = data.width();
-        int hp = roundUp(h, m);
-        int wp = roundUp(w, m);
-        int tile = roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
-        boolean iaf = c.architecture() == Architecture.IAF;
-        int margin = iaf ? 0 : receptiveRadius(c);
-        float[] map = new float[h * w];
-        boolean single = iaf || (hp <= tile + 2 * margin && wp <= tile + 2 * margin);
-        if (single) {
-            tile = Math.max(hp, wp);
-            margin = 0;
+        float[] map = new float[w * data.height()];
+        try (Engines.Inference noGrad = Engines.inference()) {
+            exactBands(model, null, PlaneSource.of(data, p), tileSize, progress, cancel,
+                    (y0, values, offset, count) -> System.arraycopy(values, offset, map, y0 * w, count * w));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
-        int batch = DEFAULT_TILE_BATCH;
-        while (true) {
-            try {
-                runTiles(model, data, p, hp, wp, tile, margin, batch, map, progress, cancel);
-                return map;
-            } catch (RuntimeException e) {
-                if (!isOutOfMemory(e) || (batch == 1 && (single || tile <= 2 * m))) throw e;
-                if (batch > 1) batch /= 2;
-                else tile = roundUp(tile / 2, m);
-            }
-        }
+        return map;
     }
 
     static boolean isOutOfMemory(Throwable e) {
@@ -203,79 +264,122 @@ public final class Mapper {
         return false;
     }
 
-    private record Tile(int y0, int x0, int ty0, int tx0, int th, int tw, int iy0, int ix0, int ih, int iw) {}
-
-    private static void runTiles(FlowModel model, ImageData data, int p, int hp, int wp, int tile, int margin, int batch,
-                                 float[] map, ProgressListener progress, Cancellation cancel) {
-        int h = data.height();
-        int w = data.width();
-        List<Tile> row = new ArrayList<>();
-        int rows = (hp + tile - 1) / tile;
-        for (int r = 0; r < rows; r++) {
+    /**
+     * The exact map (model minus reference, when there is one) of a plane, computed in horizontal
+     * bands of tiles and handed to {@code sink} band by band (rows in order; {@code sink} may be
+     * null). Returns the plane's log-likelihood: the sum of the map.
+     */
+    static double exactBands(FlowModel model, FlowModel reference, PlaneSource src, int tileSize, ProgressListener progress,
+                             Cancellation cancel, RowSink sink) throws IOException {
+        int h = src.height();
+        int w = src.width();
+        int m = model.config().sizeMultiple();
+        if (reference != null) m = Math.max(m, reference.config().sizeMultiple());
+        boolean whole = model.config().architecture() == Architecture.IAF
+                || (reference != null && reference.config().architecture() == Architecture.IAF);
+        int tile = whole ? roundUp(Math.max(h, w), m) : roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
+        int batch = DEFAULT_TILE_BATCH;
+        double total = 0;
+        int y0 = 0;
+        while (y0 < h) {
             cancel.check();
-            int ty0 = r * tile;
-            int th = Math.min(tile, hp - ty0);
-            int iy0 = Math.max(0, ty0 - margin);
-            int iy1 = Math.min(hp, ty0 + th + margin);
-            row.clear();
-            for (int tx0 = 0; tx0 < wp; tx0 += tile) {
-                int tw = Math.min(tile, wp - tx0);
-                int ix0 = Math.max(0, tx0 - margin);
-                int ix1 = Math.min(wp, tx0 + tw + margin);
-                row.add(new Tile(0, 0, ty0, tx0, th, tw, iy0, ix0, iy1 - iy0, ix1 - ix0));
+            int band = Math.min(tile, roundUp(h, m) - y0);
+            float[] rows;
+            try {
+                rows = band(model, src, y0, band, tile, batch, cancel);
+                if (reference != null) {
+                    float[] ref = band(reference, src, y0, band, tile, batch, cancel);
+                    for (int i = 0; i < rows.length; i++) rows[i] -= ref[i];
+                }
+            } catch (RuntimeException e) {
+                if (!isOutOfMemory(e) || (batch == 1 && (whole || tile <= 2 * m))) throw e;
+                if (batch > 1) batch /= 2;
+                else tile = roundUp(tile / 2, m);
+                continue;
             }
-            // batch tiles of equal input size
-            int i = 0;
-            while (i < row.size()) {
-                int j = i + 1;
-                while (j < row.size() && j - i < batch && row.get(j).ih() == row.get(i).ih() && row.get(j).iw() == row.get(i).iw()) j++;
-                runBatch(model, data, p, row.subList(i, j), map, h, w);
-                i = j;
-                cancel.check();
-            }
-            progress.progress("Likelihood map", r + 1, rows);
+            int count = Math.min(band, h - y0);
+            for (int i = 0; i < count * w; i++) total += rows[i];
+            if (sink != null) sink.rows(y0, rows, 0, count);
+            y0 += band;
+            progress.progress("Likelihood map", Math.min(y0, h), h);
         }
+        return total;
     }
 
-    private static void runBatch(FlowModel model, ImageData data, int p, List<Tile> tiles, float[] map, int h, int w) {
-        Tile first = tiles.get(0);
+    private record Tile(int tx0, int tw, int ix0, int iw) {}
+
+    /**
+     * Map rows [y0, y0+band) of the plane padded to multiples of 2^levels (mirror), full width;
+     * returns band x W values (rows beyond the plane included, columns cropped to W).
+     */
+    private static float[] band(FlowModel model, PlaneSource src, int y0, int band, int tile, int batch,
+                                Cancellation cancel) {
+        FlowConfig c = model.config();
+        int m = c.sizeMultiple();
+        int h = src.height();
+        int w = src.width();
+        int hp = roundUp(h, m);
+        int wp = roundUp(w, m);
+        boolean iaf = c.architecture() == Architecture.IAF;
+        int margin = iaf ? 0 : receptiveRadius(c);
+        int iy0 = Math.max(0, y0 - margin);
+        int iy1 = Math.min(hp, y0 + band + margin);
+        int tileW = iaf ? wp : tile;
+        float[] rows = new float[band * w];
+        List<Tile> tiles = new ArrayList<>();
+        for (int tx0 = 0; tx0 < wp; tx0 += tileW) {
+            int tw = Math.min(tileW, wp - tx0);
+            int ix0 = Math.max(0, tx0 - margin);
+            int ix1 = Math.min(wp, tx0 + tw + margin);
+            tiles.add(new Tile(tx0, tw, ix0, ix1 - ix0));
+        }
+        int i = 0;
+        while (i < tiles.size()) {
+            cancel.check();
+            int j = i + 1;
+            while (j < tiles.size() && j - i < batch && tiles.get(j).iw() == tiles.get(i).iw()) j++;
+            runBatch(model, src, tiles.subList(i, j), y0, band, iy0, iy1 - iy0, rows);
+            i = j;
+        }
+        return rows;
+    }
+
+    private static void runBatch(FlowModel model, PlaneSource src, List<Tile> tiles, int y0, int band, int iy0, int ih,
+                                 float[] rows) {
         int b = tiles.size();
-        int ch = data.channels();
-        int ih = first.ih();
-        int iw = first.iw();
+        int ch = src.channels();
+        int w = src.width();
+        int iw = tiles.get(0).iw();
         double dequant = model.isInteger() ? 0.5 : 0.0;
         float[] buf = new float[b * ch * ih * iw];
         for (int k = 0; k < b; k++) {
-            Tile t = tiles.get(k);
-            PlaneTensors.copyNormalized(data.plane(p), ch, h, w, t.iy0(), t.ix0(), ih, iw, model.normalizer(), dequant, buf, k);
+            PlaneTensors.copyNormalized(src, iy0, tiles.get(k).ix0(), ih, iw, model.normalizer(), dequant, buf, k);
         }
         float perPixel = (float) (ch * model.normalizer().logJacobianPerElement());
         try (NDManager scope = model.manager().newSubManager()) {
             NDArray input = PlaneTensors.create(scope, buf, b, ch, ih, iw);
-            FlowContext ctx = model.evalContext(scope, true);
-            FlowOutput out = model.flow().forward(ctx, input);
+            FlowOutput out = model.flow().forward(model.evalContext(scope, true), input);
             float[] pm = out.pixelMap().toFloatArray();
             for (int k = 0; k < b; k++) {
                 Tile t = tiles.get(k);
                 int base = k * ih * iw;
-                int yEnd = Math.min(t.ty0() + t.th(), h);
                 int xEnd = Math.min(t.tx0() + t.tw(), w);
-                for (int y = t.ty0(); y < yEnd; y++) {
-                    int src = base + (y - t.iy0()) * iw + (t.tx0() - t.ix0());
+                for (int y = 0; y < band; y++) {
+                    int src0 = base + (y0 + y - iy0) * iw + (t.tx0() - t.ix0());
                     int dst = y * w + t.tx0();
-                    for (int x = t.tx0(); x < xEnd; x++) map[dst++] = pm[src++] + perPixel;
+                    for (int x = t.tx0(); x < xEnd; x++) rows[dst++] = pm[src0++] + perPixel;
                 }
             }
         }
     }
 
     /** Window map of one plane: log p(window)/D around each pixel, nats per dimension, raw units. */
-    static float[] windowPlane(FlowModel model, ImageData data, int p, int strideSetting, ProgressListener progress,
+    static float[] windowPlane(FlowModel model, PlaneSource src, int strideSetting, ProgressListener progress,
                                Cancellation cancel) {
         int patch = model.patchSize();
-        int h = data.height();
-        int w = data.width();
-        int ch = data.channels();
+        int h = src.height();
+        int w = src.width();
+        int ch = src.channels();
         int stride = strideSetting > 0 ? strideSetting : Math.max(1, patch / 4);
         int ny = (h + stride - 1) / stride;
         int nx = (w + stride - 1) / stride;
@@ -294,11 +398,11 @@ public final class Mapper {
                 int cell = done + k;
                 int cy = (cell / nx) * stride + stride / 2;
                 int cx = (cell % nx) * stride + stride / 2;
-                PlaneTensors.copyNormalized(data.plane(p), ch, h, w, cy - patch / 2, cx - patch / 2, patch, patch,
-                        model.normalizer(), dequant, buf, k);
+                PlaneTensors.copyNormalized(src, cy - patch / 2, cx - patch / 2, patch, patch, model.normalizer(), dequant, buf, k);
             }
             try (NDManager scope = model.manager().newSubManager()) {
-                NDArray x = PlaneTensors.create(scope, b == batch ? buf : java.util.Arrays.copyOf(buf, b * ch * patch * patch), b, ch, patch, patch);
+                float[] arr = b == batch ? buf : Arrays.copyOf(buf, b * ch * patch * patch);
+                NDArray x = PlaneTensors.create(scope, arr, b, ch, patch, patch);
                 float[] ll = model.flow().forward(model.evalContext(scope, false), x).logLikelihood().toFloatArray();
                 for (int k = 0; k < b; k++) cells[done + k] = (float) (ll[k] / dims + logJac);
             }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.flowfiji.data.Normalizer;
+import org.flowfiji.data.PlaneSource;
 
 /**
  * Moves rectangles of raw planes into normalised NCHW tensors and back, on plain float arrays.
@@ -29,23 +30,26 @@ final class PlaneTensors {
      * {@code dst} at sample {@code b} of a [*, C, h, w] buffer, as normalised values
      * {@code (v + dequant - offset) / scale}.
      */
-    static void copyNormalized(float[] plane, int channels, int height, int width, int y0, int x0, int h, int w,
-                               Normalizer n, double dequant, float[] dst, int b) {
+    static void copyNormalized(PlaneSource src, int y0, int x0, int h, int w, Normalizer n, double dequant,
+                               float[] dst, int b) {
+        int channels = src.channels();
+        int height = src.height();
+        int width = src.width();
         double off = n.offset() - dequant;
         double inv = 1.0 / n.scale();
         int base = b * channels * h * w;
+        int inX0 = Math.max(0, x0);
+        int inX1 = Math.min(width, x0 + w);
         for (int c = 0; c < channels; c++) {
-            int cb = c * height * width;
             for (int y = 0; y < h; y++) {
                 int sy = mirror(y0 + y, height);
-                int row = cb + sy * width;
                 int d = base + (c * h + y) * w;
-                int sx0 = x0;
-                if (sx0 >= 0 && sx0 + w <= width) {
-                    for (int x = 0; x < w; x++) dst[d + x] = (float) ((plane[row + sx0 + x] - off) * inv);
-                } else {
-                    for (int x = 0; x < w; x++) dst[d + x] = (float) ((plane[row + mirror(sx0 + x, width)] - off) * inv);
+                if (inX1 > inX0) src.readRow(c, sy, inX0, inX1 - inX0, dst, d + (inX0 - x0));
+                for (int x = 0; x < w; x++) {
+                    int sx = x0 + x;
+                    if (sx < 0 || sx >= width) src.readRow(c, sy, mirror(sx, width), 1, dst, d + x);
                 }
+                for (int x = 0; x < w; x++) dst[d + x] = (float) ((dst[d + x] - off) * inv);
             }
         }
     }

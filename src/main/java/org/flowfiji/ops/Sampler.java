@@ -49,7 +49,7 @@ public final class Sampler {
             cancel.check();
             int b = Math.min(batch, count - start);
             float[] x;
-            try (NDManager scope = model.manager().newSubManager()) {
+            try (NDManager scope = model.manager().newSubManager(); Engines.Inference noGrad = Engines.inference()) {
                 x = model.flow().sample(model.evalContext(scope, false), b, h, w, (float) temperature).x().toFloatArray();
             }
             int n = ch * h * w;

@@ -149,10 +149,8 @@ public final class Trainer {
 
         float[] buf = new float[b * ch * p * p];
         NDManager root = model.manager();
-        List<Parameter> params = new ArrayList<>();
-        for (Pair<String, Parameter> pr : model.flow().getParameters()) {
-            if (pr.getValue().requiresGradient()) params.add(pr.getValue());
-        }
+        List<Parameter> params = trainable(model);
+        attachGradients(params);
         if (s.continueFrom() == null) {
             td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
             try (NDManager scope = root.newSubManager()) {
@@ -219,6 +217,8 @@ public final class Trainer {
             if (!ok) {
                 badSteps++;
                 model.loadParameterBytes(lastGood);
+                params = trainable(model);
+                attachGradients(params);
                 optimizer = newOptimizer(s);
                 listener.onMessage("Iteration " + it + ": loss or gradient not finite; restored the last good parameters");
                 if (badSteps >= MAX_BAD_STEPS) {
@@ -235,7 +235,7 @@ public final class Trainer {
             double remaining = remainingSeconds(it, maxIter, elapsed, budgetSeconds);
             boolean validate = it % s.validationInterval() == 0 || it == maxIter || elapsed + elapsed / it >= budgetSeconds;
             if (validate) {
-                double val = td.hasValidation() ? validationBitsPerDim(model, td) : runningTrain;
+                double val = td.hasValidation() ? validationBitsPerDim(model, td, listener) : runningTrain;
                 lastVal = val;
                 lastGood = model.parameterBytes();
                 history.add(new TrainingSummary.HistoryPoint(it, elapsed, runningTrain, val));
@@ -255,7 +255,7 @@ public final class Trainer {
         double seconds = (System.nanoTime() - start) * 1e-9;
         if (it == 0) throw new IllegalStateException("Training stopped before the first iteration: nothing to save");
         if (history.isEmpty() || history.get(history.size() - 1).iteration() != it) {
-            double val = td.hasValidation() ? validationBitsPerDim(model, td) : runningTrain;
+            double val = td.hasValidation() ? validationBitsPerDim(model, td, listener) : runningTrain;
             history.add(new TrainingSummary.HistoryPoint(it, seconds, runningTrain, val));
             double score = distil ? runningTrain : val;
             if (Double.isFinite(score) && score < bestScore) {
@@ -270,6 +270,21 @@ public final class Trainer {
         model.withSummary(sum).save(s.modelFile());
         double pps = it * (double) b / seconds;
         return new TrainResult(s.modelFile(), it, seconds, pps, runningTrain, bestVal, finished);
+    }
+
+    private static List<Parameter> trainable(FlowModel model) {
+        List<Parameter> params = new ArrayList<>();
+        for (Pair<String, Parameter> pr : model.flow().getParameters()) {
+            if (pr.getValue().requiresGradient()) params.add(pr.getValue());
+        }
+        return params;
+    }
+
+    /** Parameters read from a file (a continued model, a restored state) come without gradient buffers. */
+    private static void attachGradients(List<Parameter> params) {
+        for (Parameter p : params) {
+            if (!p.getArray().hasGradient()) p.getArray().setRequiresGradient(true);
+        }
     }
 
     private static Optimizer newOptimizer(TrainSettings s) {
@@ -301,10 +316,11 @@ public final class Trainer {
      * Mean bits/dim (raw units) of the fixed validation patches, evaluated at bin centres; NaN when
      * the model's density is not defined on them (an IAF whose solve fails, see {@code IafStep}).
      */
-    static double validationBitsPerDim(FlowModel model, TrainingData td) {
-        try {
+    static double validationBitsPerDim(FlowModel model, TrainingData td, TrainingListener listener) {
+        try (Engines.Inference noGrad = Engines.inference()) {
             return validationBitsPerDimOrThrow(model, td);
         } catch (ArithmeticException e) {
+            listener.onMessage("Validation: " + e.getMessage());
             return Double.NaN;
         }
     }

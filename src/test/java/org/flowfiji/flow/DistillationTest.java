@@ -16,17 +16,26 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class DistillationTest {
 
     private static final Shape IMAGE = new Shape(4, 1, 8, 8);
 
+    private static final FlowConfig GLOW = new FlowConfig(Architecture.GLOW, 1, 1, 1, 4, 1, false, false, true);
+    private static final FlowConfig REALNVP = new FlowConfig(Architecture.REALNVP, 1, 1, 1, 4, 1, false, false, false);
+
     private static ImageFlow teacher(NDManager m) {
-        FlowConfig config = new FlowConfig(Architecture.GLOW, 1, 1, 1, 4, 1, false, false, true);
+        return teacher(m, GLOW);
+    }
+
+    private static ImageFlow teacher(NDManager m, FlowConfig config) {
         ImageFlow glow = Flows.create(config, 3);
         glow.initialize(m, DataType.FLOAT32, IMAGE);
         try (NDManager sub = m.newSubManager()) {
-            glow.initializeFromData(FlowLayerContract.eval(sub), FlowLayerContract.randn(sub, IMAGE, 1).mul(0.5).add(0.2));
+            NDArray data = FlowLayerContract.randn(sub, IMAGE, 1).mul(0.5).add(0.2);
+            glow.initializeFromData(FlowLayerContract.eval(sub), data);
         }
         FlowLayerContract.perturb(glow, 2, 0.2);
         return glow;
@@ -46,10 +55,11 @@ class DistillationTest {
         }
     }
 
-    @Test
-    void adamStepsOnTheReverseKlLowerTheLossAndSamplesStayFinite() {
+    @ParameterizedTest(name = "teacher {0}")
+    @EnumSource(value = Architecture.class, names = {"GLOW", "REALNVP"})
+    void adamStepsOnTheReverseKlLowerTheLossAndSamplesStayFinite(Architecture teacherArchitecture) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ImageFlow teacher = teacher(m);
+            ImageFlow teacher = teacher(m, teacherArchitecture == Architecture.GLOW ? GLOW : REALNVP);
             IafFlow student = student(m);
             Distillation d = new Distillation(student, teacher);
             double before = fixedNoiseLoss(d, m);

@@ -6,12 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.util.Pair;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -73,7 +80,8 @@ class IafFlowTest {
                     "log p = log prior + logdet");
             assertNotNull(out.pixelMap());
             assertEquals(new Shape(3, 8, 8), out.pixelMap().getShape());
-            FlowLayerContract.assertClose(out.logLikelihood(), Tensors.perSample(out.pixelMap()), 1e-4, "pixel map sum");
+            FlowLayerContract.assertClose(out.logLikelihood(), Tensors.perSample(out.pixelMap()), 1e-4,
+                    "pixel map sum");
             List<NDArray> z = flow.latents(ctx, x);
             assertEquals(config.levels(), z.size());
             Step back = flow.decode(ctx, z);
@@ -128,6 +136,47 @@ class IafFlowTest {
         }
     }
 
+    /**
+     * Exact maximum likelihood through the training density pass: a few Adam steps on data with
+     * horizontally correlated neighbours lower the exact NLL (about 49 to 42 nats per image).
+     */
+    @Test
+    void maximumLikelihoodStepsLowerTheExactNegativeLogLikelihood() {
+        FlowConfig config = new FlowConfig(Architecture.IAF, 1, 1, 1, 4, 1, false, false, true);
+        Shape shape = new Shape(8, 1, 8, 8);
+        IafFlow flow = build(config);
+        flow.initialize(manager, DataType.FLOAT32, shape);
+        try (NDManager data = manager.newSubManager()) {
+            NDArray noise = FlowLayerContract.randn(data, new Shape(8, 1, 8, 9), 21);
+            NDArray x = noise.get(":, :, :, 0:8").add(noise.get(":, :, :, 1:9").mul(0.9)).mul(0.4).add(0.5);
+            flow.initializeFromData(FlowLayerContract.eval(data), x);
+            FlowLayerContract.perturb(flow, 22, 0.02);
+            double before = -flow.forward(FlowLayerContract.eval(data), x).logLikelihood().mean().getFloat();
+            Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.03f)).build();
+            ParameterStore ps = new ParameterStore(manager, false);
+            for (int i = 0; i < 15; i++) {
+                try (NDManager sub = data.newSubManager()) {
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        FlowContext train = new FlowContext(ps, sub, true, false);
+                        NDArray nll = flow.forward(train, x).logLikelihood().mean().neg();
+                        gc.backward(nll);
+                    }
+                    for (Pair<String, Parameter> p : flow.getParameters()) {
+                        NDArray w = p.getValue().getArray();
+                        if (w.hasGradient()) {
+                            NDArray g = w.getGradient();
+                            g.attach(sub);
+                            adam.update(p.getValue().getId(), w, g);
+                            g.subi(g);
+                        }
+                    }
+                }
+            }
+            double after = -flow.forward(FlowLayerContract.eval(data), x).logLikelihood().mean().getFloat();
+            assertTrue(after < before - 3, "maximum likelihood did not lower the NLL: " + before + " -> " + after);
+        }
+    }
+
     @Test
     void levelsAreSqueezeThenStepsOfActNormIafStepReverse() {
         FlowConfig config = new FlowConfig(Architecture.IAF, 3, 3, 2, 5, 1, false, false, true);
@@ -157,7 +206,8 @@ class IafFlowTest {
         try (NDManager sub = manager.newSubManager()) {
             NDArray x = FlowLayerContract.randn(sub, shape, 8);
             FlowContext ctx = FlowLayerContract.eval(sub);
-            assertArrayEquals(a.forward(ctx, x).logLikelihood().toFloatArray(), b.forward(ctx, x).logLikelihood().toFloatArray(), 0f);
+            assertArrayEquals(a.forward(ctx, x).logLikelihood().toFloatArray(),
+                    b.forward(ctx, x).logLikelihood().toFloatArray(), 0f);
         }
         assertThrows(IllegalArgumentException.class,
                 () -> new IafFlow(FlowConfig.defaults(Architecture.GLOW, 1), 1));

@@ -30,7 +30,8 @@ final class IafTesting {
     static void perturb(Block block, NDManager manager, float scale) {
         for (Pair<String, Parameter> p : block.getParameters()) {
             NDArray a = p.getValue().getArray();
-            NDArray noise = manager.randomNormal(0f, scale, a.getShape(), DataType.FLOAT32).toType(a.getDataType(), false);
+            NDArray noise = manager.randomNormal(0f, scale, a.getShape(), DataType.FLOAT32)
+                    .toType(a.getDataType(), false);
             a.addi(noise);
         }
     }

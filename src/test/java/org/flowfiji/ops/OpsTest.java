@@ -9,6 +9,7 @@ import ai.djl.Device;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Normalizer;
 import org.flowfiji.flow.Architecture;
@@ -91,6 +92,32 @@ class OpsTest {
     }
 
     @Test
+    void streamedMapEqualsTheInMemoryMapAndKeepsCalibration() throws IOException {
+        ImageData img = OpsTestData.blobs(3, 40, 24, 1, 12);
+        ij.ImagePlus imp = org.flowfiji.data.ImagePlusBridge.toImagePlus(img, "blobs");
+        Path out = dir.resolve("streamed.tif");
+        try (FlowModel m = model(Architecture.GLOW, 1)) {
+            MapResult mem = Mapper.map(m, null, img, new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.BITS, 16, 0), null, null);
+            MapResult str = Mapper.mapToTiff(m, null, imp, new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.BITS, 16, 0),
+                    out, null, null);
+            assertEquals(mem.logLikelihoodNats(), str.logLikelihoodNats());
+            ImageData back = org.flowfiji.data.ImageIO.read(out);
+            assertEquals(3, back.planeCount());
+            assertEquals(40, back.width());
+            assertEquals(0.3, back.calibration().pixelWidth(), 1e-6);
+            assertEquals("micron", back.calibration().unit());
+            for (int p = 0; p < 3; p++) {
+                float[] a = mem.map().plane(p);
+                float[] b = back.plane(p);
+                for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 0f, "plane " + p + " pixel " + i);
+            }
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file left");
+        }
+    }
+
+    @Test
     void wrongChannelCountIsRefused() {
         ImageData two = OpsTestData.blobs(1, 16, 16, 2, 7);
         try (FlowModel m = model(Architecture.GLOW, 1)) {
@@ -153,15 +180,42 @@ class OpsTest {
                 .optLevels(2).optSteps(2).optHidden(16).optBatchSize(8).optIterations(40).optLearningRate(3e-3)
                 .optWarmupIterations(5).optSeed(4).build(), null, null);
         Path student = dir.resolve("iaf-student.flow");
-        TrainResult d = Trainer.train(img, base.setModelFile(student).optTeacher(teacher).build(), null, null);
+        List<String> messages = new java.util.ArrayList<>();
+        TrainingListener collect = new TrainingListener() {
+            @Override
+            public void onIteration(TrainingStatus status) {}
+
+            @Override
+            public void onMessage(String message) {
+                messages.add(message);
+            }
+        };
+        TrainResult d = Trainer.train(img, base.setModelFile(student).optTeacher(teacher).build(), collect, null);
         assertTrue(Files.exists(student));
-        assertTrue(Double.isFinite(d.validationBitsPerDim()));
+        assertTrue(Double.isFinite(d.validationBitsPerDim()) || messages.stream().anyMatch(m -> m.startsWith("Validation: IAF")),
+                "a distilled student's density on held-out data is finite, or its failure is reported: " + messages);
         try (FlowModel m = FlowModel.load(student, "cpu")) {
             var h = m.summary().history();
             assertTrue(h.get(h.size() - 1).trainBitsPerDim() < h.get(0).trainBitsPerDim(),
                     "distillation loss falls: " + h.get(0).trainBitsPerDim() + " -> " + h.get(h.size() - 1).trainBitsPerDim());
             ImageData s = Sampler.sample(m, 2, 16, 16, 1.0, 1, null, null);
             for (float v : s.plane(0)) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    @Test
+    void trainingContinuesFromASavedModel() throws IOException {
+        ImageData img = OpsTestData.blobs(4, 32, 32, 1, 13);
+        Path first = dir.resolve("first.flow");
+        TrainSettings.Builder b = TrainSettings.builder().setArchitecture(Architecture.GLOW).optPatchSize(16).optLevels(2)
+                .optSteps(2).optHidden(8).optBatchSize(4).optIterations(10).optValidationInterval(5).optSeed(5);
+        Trainer.train(img, b.setModelFile(first).build(), null, null);
+        Path second = dir.resolve("second.flow");
+        TrainResult r = Trainer.train(img, b.setModelFile(second).optContinueFrom(first).build(), null, null);
+        assertEquals(10, r.iterations());
+        try (FlowModel a = FlowModel.load(first, "cpu"); FlowModel c = FlowModel.load(second, "cpu")) {
+            assertEquals(a.normalizer(), c.normalizer(), "a continued model keeps its normaliser");
+            assertFalse(java.util.Arrays.equals(a.parameterBytes(), c.parameterBytes()), "training changed the parameters");
         }
     }
 
