@@ -232,7 +232,12 @@ public final class IafStep extends FlowBlock {
             ArWeights w = weights(ctx, y, scope, true);
             NDArray target = y.stopGradient();
             target.attach(scope);
-            double bound = SOLVE_BOUND * (1 + target.abs().max().toType(DataType.FLOAT64, false).getDouble());
+            double inputMax = target.abs().max().toType(DataType.FLOAT64, false).getDouble();
+            double bound = SOLVE_BOUND * (1 + inputMax);
+            if (!(bound <= Float.MAX_VALUE)) {
+                throw new ArithmeticException("IAF density solve failed: the step input reaches " + inputMax
+                        + ", too large for a float working range of " + SOLVE_BOUND + " times it");
+            }
             NDArray cur = target.duplicate();
             NDArray lastA = null;
             NDArray lastUndefined = null;

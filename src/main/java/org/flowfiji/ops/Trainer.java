@@ -134,6 +134,18 @@ public final class Trainer {
         }
     }
 
+    /**
+     * Makes every trainable parameter record gradients. Loading parameters (a model to continue
+     * from, or the last good state after a non-finite step) replaces their arrays with fresh ones
+     * that do not.
+     */
+    private static void attachGradients(List<Parameter> params) {
+        for (Parameter prm : params) {
+            NDArray arr = prm.getArray();
+            if (!arr.hasGradient()) arr.setRequiresGradient(true);
+        }
+    }
+
     private static TrainResult loop(FlowModel model, FlowModel teacher, TrainingData td, TrainSettings s,
                                     TrainingListener listener, Cancellation cancel, Path checkpoint, ImageData data)
             throws IOException {
@@ -278,13 +290,6 @@ public final class Trainer {
             if (pr.getValue().requiresGradient()) params.add(pr.getValue());
         }
         return params;
-    }
-
-    /** Parameters read from a file (a continued model, a restored state) come without gradient buffers. */
-    private static void attachGradients(List<Parameter> params) {
-        for (Parameter p : params) {
-            if (!p.getArray().hasGradient()) p.getArray().setRequiresGradient(true);
-        }
     }
 
     private static Optimizer newOptimizer(TrainSettings s) {
