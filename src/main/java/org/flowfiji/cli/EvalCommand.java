@@ -30,20 +30,17 @@ final class EvalCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     EngineOptions engine;
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line.")
-    boolean json;
-
-    @Option(names = "--quiet", description = "No progress output.")
-    boolean quiet;
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
         String device = engine.apply();
         ImageData data = ImageIO.readAll(inputs, limit);
         try (FlowModel m = FlowModel.load(model, device)) {
-            EvalResult r = Evaluator.evaluate(m, data, new ConsoleProgress(quiet), new Cancellation());
-            if (!quiet) System.err.printf("%d plane(s): mean %.4f bits/dim%n", r.bitsPerDim().size(), r.meanBitsPerDim());
-            if (json) {
+            EvalResult r = Evaluator.evaluate(m, data, new ConsoleProgress(output.quiet), new Cancellation());
+            if (!output.quiet) System.err.printf("%d plane(s): mean %.4f bits/dim%n", r.bitsPerDim().size(), r.meanBitsPerDim());
+            if (output.json) {
                 JsonObject o = new JsonObject();
                 o.addProperty("images", r.logLikelihoodNats().size());
                 o.addProperty("bits_per_dim", r.meanBitsPerDim());

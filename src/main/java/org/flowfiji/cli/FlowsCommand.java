@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 @Command(name = "flows", mixinStandardHelpOptions = true, version = "flows 0.1.0",
         description = "Normalizing flows (RealNVP, Glow, IAF) for microscopy images.",
         subcommands = {TrainCommand.class, EvalCommand.class, SampleCommand.class, MapCommand.class,
-                InfoCommand.class, GenerateCommand.class, DemoCommand.class})
+                InfoCommand.class, GenerateCommand.class, BenchCommand.class, DemoCommand.class})
 public final class FlowsCommand implements Runnable {
 
     @Option(names = "--debug", description = "Print stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)

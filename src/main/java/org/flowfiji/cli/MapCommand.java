@@ -51,11 +51,8 @@ final class MapCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     EngineOptions engine;
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line.")
-    boolean json;
-
-    @Option(names = "--quiet", description = "No progress output.")
-    boolean quiet;
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
@@ -66,14 +63,14 @@ final class MapCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             MapResult r;
             if (IdxReader.isIdxImageName(input)) {
-                r = Mapper.map(m, ref, ImageIO.read(input), settings, new ConsoleProgress(quiet), new Cancellation());
+                r = Mapper.map(m, ref, ImageIO.read(input), settings, new ConsoleProgress(output.quiet), new Cancellation());
                 ImageIO.writeTiff(r.map(), out);
             } else {
                 ImagePlus imp = ImageIO.openImagePlus(input);
-                r = Mapper.mapToTiff(m, ref, imp, settings, out, new ConsoleProgress(quiet), new Cancellation());
+                r = Mapper.mapToTiff(m, ref, imp, settings, out, new ConsoleProgress(output.quiet), new Cancellation());
             }
             double seconds = (System.nanoTime() - t0) * 1e-9;
-            if (json) {
+            if (output.json) {
                 JsonObject o = new JsonObject();
                 o.addProperty("planes", r.logLikelihoodNats().size());
                 o.add("log_likelihood_nats", array(r.logLikelihoodNats()));
@@ -82,7 +79,7 @@ final class MapCommand implements Callable<Integer> {
                 o.addProperty("seconds", seconds);
                 o.addProperty("out", out.toString());
                 FlowsCommand.printJson(o);
-            } else if (!quiet) {
+            } else if (!output.quiet) {
                 System.err.printf("%d plane(s) mapped in %.2f s -> %s%n", r.logLikelihoodNats().size(), seconds, out);
             }
         }

@@ -39,21 +39,18 @@ final class SampleCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     EngineOptions engine;
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line.")
-    boolean json;
-
-    @Option(names = "--quiet", description = "No progress output.")
-    boolean quiet;
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
         String device = engine.apply();
         try (FlowModel m = FlowModel.load(model, device)) {
             long t0 = System.nanoTime();
-            ImageData images = Sampler.sample(m, count, width, height, temperature, seed, new ConsoleProgress(quiet), new Cancellation());
+            ImageData images = Sampler.sample(m, count, width, height, temperature, seed, new ConsoleProgress(output.quiet), new Cancellation());
             double seconds = (System.nanoTime() - t0) * 1e-9;
             ImageIO.writeTiff(images, out);
-            if (json) {
+            if (output.json) {
                 JsonObject o = new JsonObject();
                 o.addProperty("count", images.planeCount());
                 o.addProperty("width", images.width());
@@ -61,7 +58,7 @@ final class SampleCommand implements Callable<Integer> {
                 o.addProperty("seconds", seconds);
                 o.addProperty("out", out.toString());
                 FlowsCommand.printJson(o);
-            } else if (!quiet) {
+            } else if (!output.quiet) {
                 System.err.printf("%d image(s) %dx%d in %.2f s -> %s%n", images.planeCount(), images.width(), images.height(), seconds, out);
             }
         }

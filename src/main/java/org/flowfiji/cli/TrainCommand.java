@@ -72,11 +72,8 @@ final class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     EngineOptions engine;
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line.")
-    boolean json;
-
-    @Option(names = "--quiet", description = "No progress output.")
-    boolean quiet;
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
@@ -88,14 +85,14 @@ final class TrainCommand implements Callable<Integer> {
                 .optLearningRate(lr).optIterations(minutesOnly ? 0 : iterations).optMinutes(minutes)
                 .optValidationFraction(val).optSeed(seed).optDevice(device).optTeacher(teacher)
                 .optContinueFrom(continueFrom).optAugment(!noAugment).build();
-        ConsoleProgress progress = new ConsoleProgress(quiet);
+        ConsoleProgress progress = new ConsoleProgress(output.quiet);
         TrainResult r = Trainer.train(data, s, progress, new Cancellation());
-        if (!quiet) {
+        if (!output.quiet) {
             System.err.printf("%ntrained %s: %d iterations in %.1f s (%.1f patches/s), train %.4f, validation %.4f bits/dim -> %s%n",
                     s.architecture().label(), r.iterations(), r.seconds(), r.patchesPerSecond(), r.trainBitsPerDim(),
                     r.validationBitsPerDim(), r.modelFile());
         }
-        if (json) {
+        if (output.json) {
             JsonObject o = new JsonObject();
             o.addProperty("arch", s.architecture().label());
             o.addProperty("iterations", r.iterations());

@@ -11,10 +11,8 @@ import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -139,11 +137,7 @@ public final class ImageIO {
             try (OutputStream out = new BufferedOutputStream(raw, 1 << 16)) {
                 new TiffEncoder(fi).write(out);
             }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.moveIntoPlace(tmp, abs);
             done = true;
         } catch (IOException e) {
             throw new IOException("cannot write TIFF file " + path + ": " + e.getMessage(), e);

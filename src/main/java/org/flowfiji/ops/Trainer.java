@@ -3,6 +3,8 @@ package org.flowfiji.ops;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -195,19 +197,22 @@ public final class Trainer {
                     gc.backward(loss);
                 }
                 lossNats = loss.getFloat();
-                double norm2 = 0;
-                for (Parameter prm : params) {
-                    NDArray g = prm.getArray().getGradient();
-                    norm2 += g.square().sum().getFloat();
+                // gradient handles and everything computed from them live in the iteration's scope
+                NDArray[] grads = new NDArray[params.size()];
+                NDList squares = new NDList(params.size());
+                for (int i = 0; i < grads.length; i++) {
+                    grads[i] = params.get(i).getArray().getGradient();
+                    grads[i].attach(scope);
+                    squares.add(grads[i].square().sum());
                 }
+                double norm2 = NDArrays.stack(squares).sum().getFloat();
                 ok = Double.isFinite(lossNats) && Double.isFinite(norm2);
                 if (ok) {
                     double norm = Math.sqrt(norm2);
                     float factor = (float) (s.gradientClip() > 0 && norm > s.gradientClip() ? s.gradientClip() / norm : 1.0);
-                    for (Parameter prm : params) {
-                        NDArray arr = prm.getArray();
-                        NDArray g = arr.getGradient();
-                        optimizer.update(prm.getId(), arr, factor == 1f ? g : g.mul(factor));
+                    for (int i = 0; i < grads.length; i++) {
+                        Parameter prm = params.get(i);
+                        optimizer.update(prm.getId(), prm.getArray(), factor == 1f ? grads[i] : grads[i].mul(factor));
                     }
                 }
             } catch (ArithmeticException e) {
@@ -280,13 +285,6 @@ public final class Trainer {
         return params;
     }
 
-    /** Parameters read from a file (a continued model, a restored state) come without gradient buffers. */
-    private static void attachGradients(List<Parameter> params) {
-        for (Parameter p : params) {
-            if (!p.getArray().hasGradient()) p.getArray().setRequiresGradient(true);
-        }
-    }
-
     private static Optimizer newOptimizer(TrainSettings s) {
         Tracker lr = s.warmupIterations() > 0
                 ? Tracker.warmUp().setMainTracker(Tracker.fixed((float) s.learningRate()))
@@ -318,7 +316,11 @@ public final class Trainer {
      */
     static double validationBitsPerDim(FlowModel model, TrainingData td, TrainingListener listener) {
         try (Engines.Inference noGrad = Engines.inference()) {
-            return validationBitsPerDimOrThrow(model, td);
+            double bpd = validationBitsPerDimOrThrow(model, td);
+            if (!Double.isFinite(bpd)) {
+                listener.onMessage("Validation: the model's log-density of the held-out patches is not finite");
+            }
+            return bpd;
         } catch (ArithmeticException e) {
             listener.onMessage("Validation: " + e.getMessage());
             return Double.NaN;

@@ -1,0 +1,441 @@
+package org.flowfiji.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.flowfiji.data.ImageData;
+import org.flowfiji.data.Normalization;
+import org.flowfiji.data.Normalizer;
+import org.flowfiji.flow.Architecture;
+import org.flowfiji.flow.FlowConfig;
+import org.flowfiji.flow.FlowContext;
+import org.flowfiji.flow.FlowOutput;
+import org.flowfiji.model.Engines;
+import org.flowfiji.model.FlowModel;
+import org.flowfiji.ops.MapResult;
+import org.flowfiji.ops.MapSettings;
+import org.flowfiji.ops.Mapper;
+import org.flowfiji.ops.Sampler;
+import org.flowfiji.ops.TrainResult;
+import org.flowfiji.ops.TrainSettings;
+import org.flowfiji.ops.Trainer;
+import org.flowfiji.ops.TrainingListener;
+
+/**
+ * The scenarios of {@code flows bench}: one method per scenario, each returning its figures and
+ * the settings that produced them as a JSON object. Nothing here asserts on time.
+ *
+ * <p>Every model is untrained: made by {@link FlowModel#create} and given its data-dependent
+ * initialisation (ActNorm, batch-normalisation statistics) on one batch of patches, which is all
+ * throughput needs. Images are {@link SyntheticPlane}s (16-bit). Sizes come from
+ * {@link BenchSettings}; {@link BenchSettings#quickSizes()} shrinks every scenario.
+ *
+ * <p>Figures:
+ * <ul>
+ *   <li>training: patches/s of {@link Trainer#train} (sampling patches, dequantization, forward,
+ *       backward, clipping, Adam), measured between the end of the warm-up iterations and the last
+ *       iteration through the training listener, so start-up and the final save are excluded;</li>
+ *   <li>maps: megapixels/s of {@link Mapper#map} in exact mode with its default tiling;</li>
+ *   <li>sampling: images/s of {@link Sampler#sample};</li>
+ *   <li>map scaling: seconds and peak resident memory of one map per image size, each in a child
+ *       JVM ({@link MapProbe}) so that each peak belongs to that size alone;</li>
+ *   <li>arithmetic: GFLOP/s of the flow's density pass with map on a whole image (convolutions
+ *       counted by {@link FlopCount}) against the matrix-multiply and 3x3-convolution rates of the
+ *       same engine measured in the same run.</li>
+ * </ul>
+ */
+public final class Benchmarks {
+
+    /** Side of the training patches in every training scenario. */
+    public static final int PATCH = 32;
+    /** Training iterations left out of the throughput (start-up of kernels and allocators); 1 when quick. */
+    static final int WARMUP_ITERATIONS = 3;
+
+    private final BenchSettings settings;
+    private final ImageData trainingImage;
+
+    /** Benchmarks with the given sizes; makes the synthetic training image once. */
+    public Benchmarks(BenchSettings settings) {
+        this.settings = settings;
+        this.trainingImage = SyntheticPlane.image("synthetic training stack", 512, 512, 4, 11);
+    }
+
+    /** The engine's thread settings and whether inference records gradients, on this and on a new thread. */
+    public JsonObject engine() {
+        Engines.pytorch();
+        JsonObject o = new JsonObject();
+        o.addProperty("engine", "PyTorch " + Engines.pytorch().getVersion() + " (DJL)");
+        o.addProperty("threads", JniUtils.getNumThreads());
+        o.addProperty("interop_threads", JniUtils.getNumInteropThreads());
+        o.addProperty("available_processors", Runtime.getRuntime().availableProcessors());
+        o.addProperty("grad_mode_this_thread", JniUtils.isGradMode());
+        FlowConfig config = FlowConfig.defaults(Architecture.GLOW, 1).withSteps(2).withHidden(8);
+        try (FlowModel model = untrainedModel(config, PATCH)) {
+            o.addProperty("inference_records_graph_this_thread", inferenceRecordsGraph(model));
+            AtomicReference<Boolean> other = new AtomicReference<>();
+            AtomicReference<Boolean> otherMode = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                otherMode.set(JniUtils.isGradMode());
+                other.set(inferenceRecordsGraph(model));
+            }, "bench-other-thread");
+            t.start();
+            t.join();
+            o.addProperty("grad_mode_new_thread", otherMode.get());
+            o.addProperty("inference_records_graph_new_thread", other.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return o;
+    }
+
+    private static boolean inferenceRecordsGraph(FlowModel model) {
+        try (NDManager scope = model.manager().newSubManager()) {
+            NDArray x = scope.randomNormal(0, 0.1f, new Shape(1, 1, PATCH, PATCH), DataType.FLOAT32);
+            FlowOutput out = model.flow().forward(model.evalContext(scope, true), x);
+            return JniUtils.requiresGrad((PtNDArray) out.pixelMap());
+        }
+    }
+
+    /** Training throughput of one architecture; sizes left at 0 take the architecture's defaults. */
+    public JsonObject training(Architecture arch, int levels, int steps, int hidden, int batch) throws IOException {
+        Path dir = Files.createTempDirectory("flows-bench");
+        Path modelFile = dir.resolve("bench.flow");
+        int warmup = settings.quick() ? 1 : WARMUP_ITERATIONS;
+        long[] marks = new long[2];
+        long[] iterations = new long[2];
+        TrainingListener listener = s -> {
+            long now = System.nanoTime();
+            if (s.iteration() == warmup) {
+                marks[0] = now;
+                iterations[0] = s.iteration();
+            }
+            marks[1] = now;
+            iterations[1] = s.iteration();
+        };
+        TrainSettings ts = TrainSettings.builder()
+                .setArchitecture(arch)
+                .setModelFile(modelFile)
+                .optPatchSize(PATCH)
+                .optLevels(levels)
+                .optSteps(steps)
+                .optHidden(hidden)
+                .optBatchSize(batch)
+                .optIterations(1_000_000)
+                .optMinutes(settings.trainSeconds() / 60.0)
+                .optValidationFraction(0)
+                .optValidationInterval(Integer.MAX_VALUE)
+                .optDevice("cpu")
+                .build();
+        try {
+            TrainResult r = Trainer.train(trainingImage, ts, listener, null);
+            long n = iterations[0] == warmup ? iterations[1] - iterations[0] : 0;
+            double seconds = (marks[1] - marks[0]) * 1e-9;
+            JsonObject o = new JsonObject();
+            o.addProperty("patches_per_second", n > 0 ? n * batch / seconds : r.patchesPerSecond());
+            o.addProperty("patches_per_second_including_warmup", r.patchesPerSecond());
+            o.addProperty("iterations", r.iterations());
+            o.addProperty("timed_iterations", n);
+            o.addProperty("warmup_iterations", n > 0 ? warmup : 0);
+            o.addProperty("seconds", r.seconds());
+            o.addProperty("batch", batch);
+            o.addProperty("patch", PATCH);
+            o.add("config", trainingConfig(arch, levels, steps, hidden));
+            o.addProperty("train_bits_per_dim", r.trainBitsPerDim());
+            return o;
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * Exact likelihood maps of every plane of a synthetic 16-bit image, megapixels/s, with the
+     * Mapper's tile side {@code tile} (0 = its default).
+     */
+    public JsonObject map(Architecture arch, int width, int height, int planes, int tile) {
+        ImageData image = SyntheticPlane.image("synthetic " + width + "x" + height, width, height, planes, 21);
+        try (FlowModel model = untrainedModel(FlowConfig.defaults(arch, 1), PATCH)) {
+            MapSettings ms = new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.NATS, tile, 0);
+            Mapper.map(model, null, SyntheticPlane.image("warm-up", 256, 256, 1, 5), ms, null, null);
+            long t0 = System.nanoTime();
+            MapResult r = Mapper.map(model, null, image, ms, null, null);
+            double seconds = (System.nanoTime() - t0) * 1e-9;
+            double mpix = (double) width * height * planes / 1e6;
+            JsonObject o = new JsonObject();
+            o.addProperty("megapixels_per_second", mpix / seconds);
+            o.addProperty("seconds", seconds);
+            o.addProperty("width", width);
+            o.addProperty("height", height);
+            o.addProperty("planes", planes);
+            o.addProperty("tile", tile == 0 ? "default" : Integer.toString(tile));
+            o.add("config", configJson(model.config()));
+            o.addProperty("map_sum_nats_plane0", r.mapSumNats().get(0));
+            o.addProperty("peak_rss_mb_process", ResidentMemory.mebibytes(ResidentMemory.peak()));
+            return o;
+        }
+    }
+
+    /** Sampling throughput at {@code size x size}, images/s. */
+    public JsonObject sampling(Architecture arch, int size, int count) {
+        try (FlowModel model = untrainedModel(FlowConfig.defaults(arch, 1), PATCH)) {
+            Sampler.sample(model, 1, size, size, 1.0, 3, null, null);
+            long t0 = System.nanoTime();
+            ImageData out = Sampler.sample(model, count, size, size, 1.0, 4, null, null);
+            double seconds = (System.nanoTime() - t0) * 1e-9;
+            JsonObject o = new JsonObject();
+            o.addProperty("images_per_second", out.planeCount() / seconds);
+            o.addProperty("images", out.planeCount());
+            o.addProperty("seconds", seconds);
+            o.addProperty("width", size);
+            o.addProperty("height", size);
+            o.add("config", configJson(model.config()));
+            return o;
+        }
+    }
+
+    /**
+     * Seconds and peak resident memory of one exact map per image size, each size in a child JVM
+     * started with {@code -Xmx} {@link BenchSettings#childHeap()} (see {@link MapProbe}).
+     */
+    public JsonObject mapScaling(Architecture arch) throws IOException, InterruptedException {
+        JsonArray rows = new JsonArray();
+        for (int side : settings.scalingSides()) {
+            rows.add(runProbe(List.of("scale", arch.name(), Integer.toString(side))));
+        }
+        JsonObject o = new JsonObject();
+        o.add("sizes", rows);
+        o.addProperty("child_heap", settings.childHeap());
+        o.addProperty("peak_memory_method", "VmHWM of a child JVM that maps one image of that size");
+        double first = Double.NaN;
+        double worst = 0;
+        for (var e : rows) {
+            JsonObject r = e.getAsJsonObject();
+            if (!r.has("seconds_per_megapixel")) {
+                continue;
+            }
+            double spm = r.get("seconds_per_megapixel").getAsDouble();
+            if (Double.isNaN(first)) {
+                first = spm;
+            } else {
+                worst = Math.max(worst, Math.abs(spm / first - 1));
+            }
+        }
+        o.addProperty("max_time_per_megapixel_deviation", worst);
+        return o;
+    }
+
+    /** Runs {@link MapProbe} in a child JVM and returns the JSON object of its last stdout line. */
+    JsonObject runProbe(List<String> args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx" + settings.childHeap());
+        cmd.add("-Dai.djl.offline=true");
+        cmd.add("-Dai.djl.pytorch.num_threads=" + JniUtils.getNumThreads());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(MapProbe.class.getName());
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String last = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                if (line.startsWith("{")) {
+                    last = line;
+                }
+            }
+        }
+        int code = p.waitFor();
+        if (code != 0 || last == null) {
+            JsonObject o = new JsonObject();
+            o.addProperty("error", "child JVM " + String.join(" ", args) + " exited with code " + code);
+            return o;
+        }
+        return JsonParser.parseString(last).getAsJsonObject();
+    }
+
+    /**
+     * Achieved GFLOP/s of the density pass with map on one whole {@code side x side} image, against
+     * the engine's matrix multiply (1024 x 1024) and 3x3 convolution (64 to 64 channels, 16 x 64 x 64)
+     * measured here, and the Mapper's rate on the same image (the difference is tiling and copies).
+     */
+    public JsonObject arithmetic(Architecture arch, int side) {
+        JsonObject o = new JsonObject();
+        double matmul = matmulGflops(settings.kernelSeconds());
+        double conv = conv3x3Gflops(settings.kernelSeconds());
+        o.addProperty("matmul_gflops", matmul);
+        o.addProperty("conv3x3_gflops", conv);
+        try (FlowModel model = untrainedModel(FlowConfig.defaults(arch, 1), PATCH)) {
+            ImageData image = SyntheticPlane.image("flops", side, side, 1, 31);
+            float[] x = normalized(image.plane(0), model.normalizer(), 0.5);
+            double flops = 2 * FlopCount.densityMultiplyAdds(model.config(), side, side);
+            forwardWithMap(model, x, side);
+            int reps = 0;
+            long t0 = System.nanoTime();
+            do {
+                forwardWithMap(model, x, side);
+                reps++;
+            } while ((System.nanoTime() - t0) * 1e-9 < settings.kernelSeconds());
+            double seconds = (System.nanoTime() - t0) * 1e-9 / reps;
+            long m0 = System.nanoTime();
+            Mapper.map(model, null, image, MapSettings.defaults(), null, null);
+            double mapperSeconds = (System.nanoTime() - m0) * 1e-9;
+            double achieved = flops / seconds / 1e9;
+            o.addProperty("image_side", side);
+            o.add("config", configJson(model.config()));
+            o.addProperty("multiply_adds_per_pixel", flops / 2 / ((double) side * side));
+            o.addProperty("density_pass_seconds", seconds);
+            o.addProperty("achieved_gflops", achieved);
+            o.addProperty("fraction_of_matmul", achieved / matmul);
+            o.addProperty("fraction_of_conv3x3", achieved / conv);
+            o.addProperty("mapper_seconds", mapperSeconds);
+            o.addProperty("mapper_effective_gflops", flops / mapperSeconds / 1e9);
+        }
+        return o;
+    }
+
+    private static void forwardWithMap(FlowModel model, float[] x, int side) {
+        try (NDManager scope = model.manager().newSubManager()) {
+            NDArray in = scope.create(x, new Shape(1, 1, side, side));
+            FlowOutput out = model.flow().forward(model.evalContext(scope, true), in);
+            out.pixelMap().toFloatArray();
+        }
+    }
+
+    /** The engine's float32 matrix-multiply rate in GFLOP/s (1024 x 1024 x 1024, repeated for {@code seconds}). */
+    public static double matmulGflops(double seconds) {
+        int n = 1024;
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray a = m.randomNormal(new Shape(n, n));
+            NDArray b = m.randomNormal(new Shape(n, n));
+            try (NDManager s = m.newSubManager()) {
+                a.matMul(b).attach(s);
+            }
+            int k = 0;
+            long t0 = System.nanoTime();
+            do {
+                try (NDManager s = m.newSubManager()) {
+                    NDArray c = a.matMul(b);
+                    c.attach(s);
+                }
+                k++;
+            } while ((System.nanoTime() - t0) * 1e-9 < seconds);
+            return 2.0 * n * n * n * k / ((System.nanoTime() - t0) * 1e-9) / 1e9;
+        }
+    }
+
+    /** The engine's 3x3 convolution rate in GFLOP/s: 16 x 64 x 64 x 64 input, 64 output channels. */
+    public static double conv3x3Gflops(double seconds) {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray x = m.randomNormal(new Shape(16, 64, 64, 64));
+            NDArray w = m.randomNormal(new Shape(64, 64, 3, 3));
+            int k = 0;
+            long t0 = 0;
+            for (int i = -1; i < Integer.MAX_VALUE; i++) {
+                if (i == 0) {
+                    t0 = System.nanoTime();
+                }
+                try (NDManager s = m.newSubManager()) {
+                    NDArray y = Conv2d.conv2d(x, w, null, new Shape(1, 1), new Shape(1, 1), new Shape(1, 1), 1)
+                            .singletonOrThrow();
+                    y.attach(s);
+                }
+                if (i >= 0) {
+                    k++;
+                    if ((System.nanoTime() - t0) * 1e-9 >= seconds) {
+                        break;
+                    }
+                }
+            }
+            return 2.0 * 16 * 64 * 64 * 64 * 64 * 9 * k / ((System.nanoTime() - t0) * 1e-9) / 1e9;
+        }
+    }
+
+    /**
+     * A new model with the default 16-bit robust normaliser of the synthetic training image, given
+     * its data-dependent initialisation on a batch of 16 patches.
+     */
+    FlowModel untrainedModel(FlowConfig config, int patch) {
+        return untrainedModel(config, patch, trainingImage);
+    }
+
+    /** A new model for {@code data}, data-initialised on 16 patches taken from its first plane. */
+    public static FlowModel untrainedModel(FlowConfig config, int patch, ImageData data) {
+        Normalizer norm = Normalization.fit(data, null);
+        FlowModel model = FlowModel.create(config, norm, patch, data.bitDepth(), data.calibration(), 1, Device.cpu());
+        try {
+            int b = 16;
+            float[] buf = new float[b * patch * patch];
+            float[] plane = data.plane(0);
+            int w = data.width();
+            java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+            for (int k = 0; k < b; k++) {
+                int y0 = rng.nextInt(data.height() - patch + 1);
+                int x0 = rng.nextInt(w - patch + 1);
+                for (int y = 0; y < patch; y++) {
+                    for (int x = 0; x < patch; x++) {
+                        double v = plane[(y0 + y) * w + x0 + x] + rng.nextDouble();
+                        buf[(k * patch + y) * patch + x] = norm.normalize(v);
+                    }
+                }
+            }
+            try (NDManager scope = model.manager().newSubManager()) {
+                FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false);
+                model.flow().initializeFromData(ctx, scope.create(buf, new Shape(b, 1, patch, patch)));
+            }
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** {@code (v + dequant - offset) / scale} for every value. */
+    static float[] normalized(float[] raw, Normalizer n, double dequant) {
+        float[] out = new float[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            out[i] = n.normalize(raw[i] + dequant);
+        }
+        return out;
+    }
+
+    static JsonObject configJson(FlowConfig c) {
+        JsonObject o = new JsonObject();
+        o.addProperty("arch", c.architecture().label());
+        o.addProperty("levels", c.levels());
+        o.addProperty("steps", c.steps());
+        o.addProperty("hidden", c.hidden());
+        o.addProperty("blocks", c.blocks());
+        return o;
+    }
+
+    /** The configuration {@link Trainer} builds for these sizes (0 = the architecture's default). */
+    private static JsonObject trainingConfig(Architecture arch, int levels, int steps, int hidden) {
+        FlowConfig c = FlowConfig.defaults(arch, 1);
+        if (levels > 0) c = c.withLevels(levels);
+        if (steps > 0) c = c.withSteps(steps);
+        if (hidden > 0) c = c.withHidden(hidden);
+        return configJson(c);
+    }
+}

@@ -1,0 +1,94 @@
+package org.flowfiji.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import org.flowfiji.data.ImageData;
+import org.flowfiji.flow.Architecture;
+import org.flowfiji.flow.FlowConfig;
+import org.flowfiji.model.FlowModel;
+import org.flowfiji.ops.MapSettings;
+import org.flowfiji.ops.Mapper;
+
+/**
+ * A separate program that maps images in a fresh JVM and prints one JSON line with its time and
+ * resident memory, so that a benchmark or test can see the memory of one workload alone.
+ *
+ * <ul>
+ *   <li>{@code scale ARCH SIDE}: one exact map of a {@code SIDE x SIDE} 16-bit synthetic plane with an
+ *       untrained default model of the architecture; prints seconds, seconds per megapixel and the
+ *       peak resident memory of the whole process ({@code VmHWM}) and of the map alone (the peak
+ *       after a reset taken just before the map).</li>
+ *   <li>{@code repeat SIDE COUNT}: {@code COUNT} consecutive exact maps of a {@code SIDE x SIDE}
+ *       plane with a small Glow (levels 2, steps 2, hidden 16); prints the resident memory after
+ *       every map ({@code rss_mb}, one value per map) and the number of arrays the model's
+ *       NDManager tree holds before the first and after the last map (equal when every map closes
+ *       what it opened).</li>
+ * </ul>
+ */
+public final class MapProbe {
+
+    private MapProbe() {}
+
+    /** See the class description for the arguments. */
+    public static void main(String[] args) {
+        if (args.length == 3 && args[0].equals("scale")) {
+            System.out.println(scale(Architecture.parse(args[1]), Integer.parseInt(args[2])));
+        } else if (args.length == 3 && args[0].equals("repeat")) {
+            System.out.println(repeat(Integer.parseInt(args[1]), Integer.parseInt(args[2])));
+        } else {
+            System.err.println("usage: MapProbe scale ARCH SIDE | MapProbe repeat SIDE COUNT");
+            System.exit(2);
+        }
+    }
+
+    static JsonObject scale(Architecture arch, int side) {
+        ImageData train = SyntheticPlane.image("train", 256, 256, 1, 11);
+        ImageData image = SyntheticPlane.image("map", side, side, 1, 21);
+        JsonObject o = new JsonObject();
+        try (FlowModel model = Benchmarks.untrainedModel(FlowConfig.defaults(arch, 1), Benchmarks.PATCH, train)) {
+            Mapper.map(model, null, train, MapSettings.defaults(), null, null);
+            System.gc();
+            long before = ResidentMemory.current();
+            boolean reset = ResidentMemory.resetPeak();
+            long t0 = System.nanoTime();
+            Mapper.map(model, null, image, MapSettings.defaults(), null, null);
+            double seconds = (System.nanoTime() - t0) * 1e-9;
+            double mpix = (double) side * side / 1e6;
+            o.addProperty("side", side);
+            o.addProperty("megapixels", mpix);
+            o.addProperty("seconds", seconds);
+            o.addProperty("seconds_per_megapixel", seconds / mpix);
+            o.addProperty("rss_before_map_mb", ResidentMemory.mebibytes(before));
+            o.addProperty("peak_rss_during_map_mb", reset ? ResidentMemory.mebibytes(ResidentMemory.peak()) : -1);
+            o.addProperty("image_and_map_arrays_mb", 2 * 4.0 * side * side / (1024 * 1024));
+            o.addProperty("max_heap_mb", ResidentMemory.mebibytes(Runtime.getRuntime().maxMemory()));
+        }
+        o.addProperty("peak_rss_process_mb", ResidentMemory.mebibytes(ResidentMemory.peak()));
+        return o;
+    }
+
+    static JsonObject repeat(int side, int count) {
+        ImageData image = SyntheticPlane.image("map", side, side, 1, 21);
+        FlowConfig config = FlowConfig.defaults(Architecture.GLOW, 1).withSteps(2).withHidden(16);
+        JsonArray rss = new JsonArray();
+        long t0 = System.nanoTime();
+        int arraysBefore;
+        int arraysAfter;
+        try (FlowModel model = Benchmarks.untrainedModel(config, Benchmarks.PATCH, image)) {
+            arraysBefore = model.manager().getManagedArrays().size();
+            for (int i = 0; i < count; i++) {
+                Mapper.map(model, null, image, MapSettings.defaults(), null, null);
+                rss.add(ResidentMemory.mebibytes(ResidentMemory.current()));
+            }
+            arraysAfter = model.manager().getManagedArrays().size();
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("model_arrays_before", arraysBefore);
+        o.addProperty("model_arrays_after", arraysAfter);
+        o.addProperty("side", side);
+        o.addProperty("maps", count);
+        o.addProperty("seconds", (System.nanoTime() - t0) * 1e-9);
+        o.add("rss_mb", rss);
+        return o;
+    }
+}
