@@ -134,6 +134,18 @@ public final class Trainer {
         }
     }
 
+    /**
+     * Makes every trainable parameter record gradients. Loading parameters (a model to continue
+     * from, or the last good state after a non-finite step) replaces their arrays with fresh ones
+     * that do not.
+     */
+    private static void attachGradients(List<Parameter> params) {
+        for (Parameter prm : params) {
+            NDArray arr = prm.getArray();
+            if (!arr.hasGradient()) arr.setRequiresGradient(true);
+        }
+    }
+
     private static TrainResult loop(FlowModel model, FlowModel teacher, TrainingData td, TrainSettings s,
                                     TrainingListener listener, Cancellation cancel, Path checkpoint, ImageData data)
             throws IOException {
