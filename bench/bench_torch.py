@@ -97,7 +97,12 @@ def train_throughput(arch, patch, batch, seconds, warmup, data, norm, **sizes):
             start = time.perf_counter()
             t_end = start + seconds
         x = random_patches(data, patch, batch, norm, rng)
-        ll, _ = flow(x)
+        try:
+            ll, _ = flow(x)
+        except ArithmeticError:
+            # an IAF density solve that leaves the working range: a failed step, as in the Java trainer
+            it += 1
+            continue
         loss = -ll.mean() / dims
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -295,8 +295,16 @@ class MaskedConv2d(nn.Module):
         return F.conv2d(x, wb[0], wb[1], padding=self.pad)
 
 
+SIGMA_MIN = 0.01
+
+
+def iaf_sigma(a):
+    """sig = SIGMA_MIN + (1 - SIGMA_MIN) sigmoid(a), as IafStep.SIGMA_MIN in the Java engine."""
+    return SIGMA_MIN + (1.0 - SIGMA_MIN) * torch.sigmoid(a)
+
+
 class IafStep(nn.Module):
-    """IAF step: [m, s] = AR(u); sampling y = sig u + (1 - sig) m, sig = sigmoid(s + 2); density by the
+    """IAF step: [m, s] = AR(u); sampling y = sig u + (1 - sig) m, sig = iaf_sigma(s + 2); density by the
     exact fixed-point solve u <- m(u) + (y - m(u)) / sig(u) (no gradient), then `gradient_passes`
     differentiable passes from the solution when training."""
 
@@ -320,8 +328,9 @@ class IafStep(nn.Module):
 
     def inverse(self, u, want_map=False):
         m, a = self._ar(self._weights(), u)
-        y = m + torch.sigmoid(a) * (u - m)
-        logmap = -F.softplus(-a)
+        sig = iaf_sigma(a)
+        y = m + sig * (u - m)
+        logmap = torch.log(sig)
         return y, per_sample(logmap), (logmap if want_map else None)
 
     def forward(self, y, want_map=False):
@@ -332,13 +341,13 @@ class IafStep(nn.Module):
             cur = y.detach()
             while True:
                 m, a = self._ar(w, cur)
-                nxt = m + (y.detach() - m) / torch.sigmoid(a)
+                nxt = m + (y.detach() - m) / iaf_sigma(a)
                 passes += 1
                 delta = (nxt - cur).abs().max().item()
                 if not math.isfinite(delta):
                     raise ArithmeticError("IAF density solve produced non-finite values")
                 cur = nxt
-                log_sig = -F.softplus(-a)
+                log_sig = torch.log(iaf_sigma(a))
                 if delta == 0.0 or passes >= d:
                     break
         self.last_passes = passes
@@ -347,8 +356,8 @@ class IafStep(nn.Module):
             w = self._weights()
             for _ in range(self.gradient_passes):
                 m, a = self._ar(w, u)
-                u = m + (y - m) / torch.sigmoid(a)
-            log_sig = -F.softplus(-a)
+                u = m + (y - m) / iaf_sigma(a)
+            log_sig = torch.log(iaf_sigma(a))
         logmap = -log_sig
         return u, per_sample(logmap), (logmap if want_map else None)
 
