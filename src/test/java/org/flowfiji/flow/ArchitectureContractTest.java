@@ -19,7 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Runs the flow contract on whole architectures built by {@link Flows}, over a grid of configurations. */
+/** Runs the flow contract on whole architectures built by {@link Flows} (RealNVP, Glow, IAF), over a grid of configurations. */
 class ArchitectureContractTest {
 
     private static final long SEED = 42;
@@ -40,7 +40,10 @@ class ArchitectureContractTest {
                 Arguments.of(new FlowConfig(Architecture.REALNVP, 1, 2, 1, 4, 1, false, false, false)),
                 Arguments.of(new FlowConfig(Architecture.REALNVP, 2, 2, 2, 4, 1, true, true, true)),
                 Arguments.of(new FlowConfig(Architecture.GLOW, 1, 2, 2, 4, 1, false, true, true)),
-                Arguments.of(new FlowConfig(Architecture.GLOW, 2, 1, 1, 4, 1, true, false, true)));
+                Arguments.of(new FlowConfig(Architecture.GLOW, 2, 1, 1, 4, 1, true, false, true)),
+                Arguments.of(new FlowConfig(Architecture.IAF, 1, 2, 2, 4, 1, false, false, true)),
+                Arguments.of(new FlowConfig(Architecture.IAF, 2, 1, 1, 6, 1, false, true, true)),
+                Arguments.of(new FlowConfig(Architecture.IAF, 1, 1, 2, 4, 1, false, false, true)));
     }
 
     private static MultiScaleFlow build(FlowConfig config) {

@@ -20,15 +20,11 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
-/** The flow contract on whole IAF architectures, built through {@link Flows#create}. */
+/** IAF-specific checks on whole IAF architectures (the shared flow contract runs in {@link ArchitectureContractTest}). */
 class IafFlowTest {
 
     private static final long SEED = 42;
@@ -42,13 +38,6 @@ class IafFlowTest {
     @AfterAll
     static void close() {
         manager.close();
-    }
-
-    static Stream<Arguments> configs() {
-        return Stream.of(
-                Arguments.of(new FlowConfig(Architecture.IAF, 1, 2, 2, 4, 1, false, false, true)),
-                Arguments.of(new FlowConfig(Architecture.IAF, 2, 1, 1, 6, 1, false, true, true)),
-                Arguments.of(new FlowConfig(Architecture.IAF, 1, 1, 2, 4, 1, false, false, true)));
     }
 
     private static IafFlow build(FlowConfig config) {
@@ -65,81 +54,18 @@ class IafFlowTest {
         return flow;
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("configs")
-    void forwardIsFiniteInvertibleAndItsMapSumsToTheLikelihood(FlowConfig config) {
-        Shape shape = new Shape(3, config.channels(), 8, 8);
+    @Test
+    void everyStepSolvesItsDensityWithAtLeastOnePass() {
+        FlowConfig config = new FlowConfig(Architecture.IAF, 1, 2, 2, 4, 1, false, false, true);
+        Shape shape = new Shape(3, 1, 8, 8);
         IafFlow flow = prepared(config, shape);
         try (NDManager sub = manager.newSubManager()) {
-            FlowContext ctx = FlowLayerContract.eval(sub);
-            NDArray x = FlowLayerContract.randn(sub, shape, 5);
-            FlowOutput out = flow.forward(ctx.withMap(true), x);
-            assertTrue(flow.lastDensityPasses() >= flow.iafSteps().size(), "every step solves with at least one pass");
+            FlowOutput out = flow.forward(FlowLayerContract.eval(sub), FlowLayerContract.randn(sub, shape, 5));
             FlowLayerContract.assertFinite(out.logLikelihood(), "log-likelihood");
-            FlowLayerContract.assertClose(out.logLikelihood(), out.logPrior().add(out.logdet()), 1e-6,
-                    "log p = log prior + logdet");
-            assertNotNull(out.pixelMap());
-            assertEquals(new Shape(3, 8, 8), out.pixelMap().getShape());
-            FlowLayerContract.assertClose(out.logLikelihood(), Tensors.perSample(out.pixelMap()), 1e-4,
-                    "pixel map sum");
-            List<NDArray> z = flow.latents(ctx, x);
-            assertEquals(config.levels(), z.size());
-            Step back = flow.decode(ctx, z);
-            double err = FlowLayerContract.maxAbs(back.out().sub(x));
-            assertTrue(err <= FlowLayerContract.ROUND_TRIP_TOL, "decode(latents(x)) differs from x by " + err);
-            FlowLayerContract.assertClose(out.logdet(), back.logdet().neg(), 1e-5, "forward and inverse log-dets");
+            assertTrue(flow.lastDensityPasses() >= flow.iafSteps().size(), "every step solves with at least one pass");
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("configs")
-    void logdetMatchesTheJacobianOfAllLatents(FlowConfig config) {
-        int side = config.sizeMultiple();
-        Shape shape = new Shape(1, config.channels(), side, side);
-        IafFlow flow = prepared(config, new Shape(3, config.channels(), 8, 8));
-        FlowLayerContract.checkJacobian(manager, shape, x -> {
-            FlowContext ctx = FlowLayerContract.eval(x.getManager());
-            NDList flat = new NDList();
-            for (NDArray z : flow.latents(ctx, x)) {
-                flat.add(z.reshape(z.getShape().get(0), -1));
-            }
-            return new NDArray[] {NDArrays.concat(flat, 1), flow.forward(ctx, x).logdet()};
-        });
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("configs")
-    void samplesAreFiniteAndTheirLogProbIsTheForwardLikelihood(FlowConfig config) {
-        IafFlow flow = prepared(config, new Shape(3, config.channels(), 8, 8));
-        try (NDManager sub = manager.newSubManager()) {
-            FlowContext ctx = FlowLayerContract.eval(sub);
-            Sample s = flow.sample(ctx, 4, 8, 16, 1f);
-            assertEquals(new Shape(4, config.channels(), 8, 16), s.x().getShape());
-            FlowLayerContract.assertFinite(s.x(), "samples");
-            FlowLayerContract.assertClose(flow.forward(ctx, s.x()).logLikelihood(), s.logProb(), 1e-4,
-                    "log q(sample) against the forward log-likelihood");
-            FlowLayerContract.assertFinite(flow.sample(ctx, 2, 8, 8, 0.5f).x(), "samples at temperature 0.5");
-        }
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("configs")
-    void savedParametersRebuildTheSameFlow(FlowConfig config) {
-        Shape shape = new Shape(2, config.channels(), 8, 8);
-        IafFlow flow = prepared(config, shape);
-        IafFlow loaded = FlowLayerContract.saveAndLoad(manager, flow, () -> build(config));
-        try (NDManager sub = manager.newSubManager()) {
-            FlowContext ctx = FlowLayerContract.eval(sub);
-            NDArray x = FlowLayerContract.randn(sub, shape, 6);
-            assertArrayEquals(flow.forward(ctx, x).logLikelihood().toFloatArray(),
-                    loaded.forward(ctx, x).logLikelihood().toFloatArray(), 0f);
-        }
-    }
-
-    /**
-     * Exact maximum likelihood through the training density pass: a few Adam steps on data with
-     * horizontally correlated neighbours lower the exact NLL (about 49 to 42 nats per image).
-     */
     @Test
     void maximumLikelihoodStepsLowerTheExactNegativeLogLikelihood() {
         FlowConfig config = new FlowConfig(Architecture.IAF, 1, 1, 1, 4, 1, false, false, true);
