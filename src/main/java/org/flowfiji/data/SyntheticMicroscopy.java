@@ -368,7 +368,7 @@ public final class SyntheticMicroscopy {
             for (int i = -r; i <= r; i++) sum += kernel[i + r] = StrictMath.exp(-i * i / (2 * sigma * sigma));
             for (int i = 0; i < kernel.length; i++) kernel[i] /= sum;
             int[] index = new int[n + 2 * r];
-            for (int i = 0; i < index.length; i++) index[i] = Tiler.mirror(i - r, n);
+            for (int i = 0; i < index.length; i++) index[i] = Indices.mirror(i - r, n);
             float[] tmp = new float[n * n];
             float[] out = new float[n * n];
             for (int y = 0; y < n; y++)

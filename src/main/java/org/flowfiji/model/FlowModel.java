@@ -13,6 +13,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.flowfiji.data.ImageData;
+import org.flowfiji.data.Indices;
 import org.flowfiji.data.Normalizer;
 import org.flowfiji.flow.FlowConfig;
 import org.flowfiji.flow.FlowContext;
@@ -61,7 +62,7 @@ public final class FlowModel implements AutoCloseable {
                                    ImageData.Calibration calibration, long seed, Device device) {
         if (patchSize % config.sizeMultiple() != 0) {
             throw new IllegalArgumentException("patch size " + patchSize + " is not a multiple of 2^levels = "
-                    + config.sizeMultiple() + ": choose a patch size like " + roundUp(patchSize, config.sizeMultiple()));
+                    + config.sizeMultiple() + ": choose a patch size like " + Indices.roundUp(patchSize, config.sizeMultiple()));
         }
         Engines.pytorch().setRandomSeed((int) seed);
         NDManager manager = Engines.pytorch().newBaseManager(device);
@@ -150,10 +151,6 @@ public final class FlowModel implements AutoCloseable {
     public ImageFlow flow() { return flow; }
     public NDManager manager() { return manager; }
     public Device device() { return device; }
-
-    private static int roundUp(int v, int m) {
-        return ((v + m - 1) / m) * m;
-    }
 
     @Override
     public void close() {

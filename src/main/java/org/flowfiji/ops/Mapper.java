@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.flowfiji.data.FloatTiffWriter;
 import org.flowfiji.data.ImageData;
+import org.flowfiji.data.Indices;
 import org.flowfiji.data.PlaneSource;
 import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
@@ -202,10 +203,6 @@ public final class Mapper {
         return (t, done, total) -> p.progress(task, part * 1000 + (total == 0 ? 0 : done * 1000 / total), parts * 1000);
     }
 
-    static int roundUp(int v, int m) {
-        return ((v + m - 1) / m) * m;
-    }
-
     /**
      * Receptive radius of a RealNVP or Glow flow in input pixels: how far from its own pixel block
      * any map value can look. A coupling network of radius r running at a scale where one position
@@ -239,7 +236,7 @@ public final class Mapper {
             }
             if (!last) r += s;
         }
-        return roundUp(r + c.sizeMultiple(), c.sizeMultiple());
+        return Indices.roundUp(r + c.sizeMultiple(), c.sizeMultiple());
     }
 
     /** The exact map of one in-memory plane, H x W, nats per pixel, raw units; sums to log p(plane). */
@@ -277,13 +274,13 @@ public final class Mapper {
         if (reference != null) m = Math.max(m, reference.config().sizeMultiple());
         boolean whole = model.config().architecture() == Architecture.IAF
                 || (reference != null && reference.config().architecture() == Architecture.IAF);
-        int tile = whole ? roundUp(Math.max(h, w), m) : roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
+        int tile = whole ? Indices.roundUp(Math.max(h, w), m) : Indices.roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
         int batch = DEFAULT_TILE_BATCH;
         double total = 0;
         int y0 = 0;
         while (y0 < h) {
             cancel.check();
-            int band = Math.min(tile, roundUp(h, m) - y0);
+            int band = Math.min(tile, Indices.roundUp(h, m) - y0);
             float[] rows;
             try {
                 rows = band(model, src, y0, band, tile, batch, cancel);
@@ -294,7 +291,7 @@ public final class Mapper {
             } catch (RuntimeException e) {
                 if (!isOutOfMemory(e) || (batch == 1 && (whole || tile <= 2 * m))) throw e;
                 if (batch > 1) batch /= 2;
-                else tile = roundUp(tile / 2, m);
+                else tile = Indices.roundUp(tile / 2, m);
                 continue;
             }
             int count = Math.min(band, h - y0);
@@ -318,8 +315,8 @@ public final class Mapper {
         int m = c.sizeMultiple();
         int h = src.height();
         int w = src.width();
-        int hp = roundUp(h, m);
-        int wp = roundUp(w, m);
+        int hp = Indices.roundUp(h, m);
+        int wp = Indices.roundUp(w, m);
         boolean iaf = c.architecture() == Architecture.IAF;
         int margin = iaf ? 0 : receptiveRadius(c);
         int iy0 = Math.max(0, y0 - margin);

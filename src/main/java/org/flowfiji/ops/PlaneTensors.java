@@ -3,6 +3,7 @@ package org.flowfiji.ops;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import org.flowfiji.data.Indices;
 import org.flowfiji.data.Normalizer;
 import org.flowfiji.data.PlaneSource;
 
@@ -16,14 +17,6 @@ import org.flowfiji.data.PlaneSource;
  */
 final class PlaneTensors {
     private PlaneTensors() {}
-
-    /** Mirror index into [0, n): ... 2 1 0 1 2 ... n-2 n-1 n-2 ... */
-    static int mirror(int i, int n) {
-        if (n == 1) return 0;
-        int period = 2 * (n - 1);
-        int k = Math.floorMod(i, period);
-        return k < n ? k : period - k;
-    }
 
     /**
      * Copies the region [y0, y0+h) x [x0, x0+w) of a plane (mirror-extended outside it) into
@@ -42,12 +35,12 @@ final class PlaneTensors {
         int inX1 = Math.min(width, x0 + w);
         for (int c = 0; c < channels; c++) {
             for (int y = 0; y < h; y++) {
-                int sy = mirror(y0 + y, height);
+                int sy = Indices.mirror(y0 + y, height);
                 int d = base + (c * h + y) * w;
                 if (inX1 > inX0) src.readRow(c, sy, inX0, inX1 - inX0, dst, d + (inX0 - x0));
                 for (int x = 0; x < w; x++) {
                     int sx = x0 + x;
-                    if (sx < 0 || sx >= width) src.readRow(c, sy, mirror(sx, width), 1, dst, d + x);
+                    if (sx < 0 || sx >= width) src.readRow(c, sy, Indices.mirror(sx, width), 1, dst, d + x);
                 }
                 for (int x = 0; x < w; x++) dst[d + x] = (float) ((dst[d + x] - off) * inv);
             }

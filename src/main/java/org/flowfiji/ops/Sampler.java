@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.flowfiji.data.Dequantization;
 import org.flowfiji.data.ImageData;
+import org.flowfiji.data.Indices;
 import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 
@@ -36,7 +37,7 @@ public final class Sampler {
         if (count < 1) throw new IllegalArgumentException("count must be >= 1, got " + count);
         if (w % m != 0 || h % m != 0) {
             throw new IllegalArgumentException("sample size " + w + "x" + h + " must be a multiple of 2^levels = " + m
-                    + " (e.g. " + Mapper.roundUp(w, m) + "x" + Mapper.roundUp(h, m) + ")");
+                    + " (e.g. " + Indices.roundUp(w, m) + "x" + Indices.roundUp(h, m) + ")");
         }
         if (!(temperature > 0) || temperature > 10) {
             throw new IllegalArgumentException("temperature must be in (0, 10], got " + temperature);

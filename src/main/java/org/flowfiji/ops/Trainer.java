@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.flowfiji.data.ImageData;
+import org.flowfiji.data.Indices;
 import org.flowfiji.data.Normalizer;
 import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.Distillation;
@@ -85,7 +86,7 @@ public final class Trainer {
         if (s.hidden() > 0) c = c.withHidden(s.hidden());
         if (s.patchSize() % c.sizeMultiple() != 0) {
             throw new IllegalArgumentException("patch size " + s.patchSize() + " is not a multiple of 2^levels = "
-                    + c.sizeMultiple() + ": use e.g. " + Mapper.roundUp(s.patchSize(), c.sizeMultiple()));
+                    + c.sizeMultiple() + ": use e.g. " + Indices.roundUp(s.patchSize(), c.sizeMultiple()));
         }
         return c;
     }

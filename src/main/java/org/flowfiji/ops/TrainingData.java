@@ -94,22 +94,15 @@ final class TrainingData {
     /** Fills {@code buf} with {@code b} augmented, dequantized ({@code u ~ U[0,1)}), normalised patches. */
     void nextTrainingBatch(float[] buf, int b, Normalizer n, boolean integer) {
         trainSampler.sample(buf, b);
-        int len = b * trainSampler.patchLength();
-        if (integer) trainDequant.apply(buf, 0, len);
-        normalizeRange(buf, len, n);
+        if (integer) trainDequant.apply(buf, 0, b * trainSampler.patchLength());
+        n.normalizeInPlace(buf);
     }
 
     /** The fixed validation patches, dequantized at bin centres and normalised ([N, C, P, P]). */
     float[] validationPatches(Normalizer n, boolean integer) {
         float[] v = validationRaw.clone();
         if (integer) Dequantization.evaluation(data.bitDepth()).apply(v);
-        normalizeRange(v, v.length, n);
+        n.normalizeInPlace(v);
         return v;
-    }
-
-    private static void normalizeRange(float[] buf, int len, Normalizer n) {
-        double off = n.offset();
-        double inv = 1.0 / n.scale();
-        for (int i = 0; i < len; i++) buf[i] = (float) ((buf[i] - off) * inv);
     }
 }
