@@ -44,12 +44,6 @@ public final class Engines {
         void close();
     }
 
-    /** libtorch's current intra-op CPU threads. */
-    public static int threads() {
-        pytorch();
-        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
-    }
-
     public static Engine pytorch() {
         Engine e = engine;
         if (e != null) return e;
