@@ -51,13 +51,7 @@ class ArchitectureContractTest {
     }
 
     private static MultiScaleFlow prepared(FlowConfig config, Shape shape) {
-        MultiScaleFlow flow = build(config);
-        flow.initialize(manager, DataType.FLOAT32, shape);
-        try (NDManager sub = manager.newSubManager()) {
-            flow.initializeFromData(FlowLayerContract.eval(sub), FlowLayerContract.randn(sub, shape, 3).mul(2).add(1));
-        }
-        FlowLayerContract.perturb(flow, 4, 0.1);
-        return flow;
+        return FlowLayerContract.prepared(build(config), manager, shape);
     }
 
     @ParameterizedTest(name = "{0}")

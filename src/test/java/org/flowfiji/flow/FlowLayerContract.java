@@ -73,6 +73,20 @@ final class FlowLayerContract {
     }
 
     /** Adds N(0, 0.3²) to every parameter (log-normal factor for variances, which must stay positive). */
+    /**
+     * Makes a whole flow ready for the contract: parameters initialised in {@code manager},
+     * data-dependent initialisation on a shifted, scaled random batch, then every parameter
+     * perturbed (noise 0.1) so that no zero-initialised layer hides a sign error.
+     */
+    static <F extends MultiScaleFlow> F prepared(F flow, NDManager manager, Shape shape) {
+        flow.initialize(manager, DataType.FLOAT32, shape);
+        try (NDManager sub = manager.newSubManager()) {
+            flow.initializeFromData(eval(sub), randn(sub, shape, 3).mul(2).add(1));
+        }
+        perturb(flow, 4, 0.1);
+        return flow;
+    }
+
     static void perturb(Block block, long seed) {
         perturb(block, seed, 0.3);
     }

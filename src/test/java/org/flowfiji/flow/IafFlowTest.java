@@ -45,13 +45,7 @@ class IafFlowTest {
     }
 
     private static IafFlow prepared(FlowConfig config, Shape shape) {
-        IafFlow flow = build(config);
-        flow.initialize(manager, DataType.FLOAT32, shape);
-        try (NDManager sub = manager.newSubManager()) {
-            flow.initializeFromData(FlowLayerContract.eval(sub), FlowLayerContract.randn(sub, shape, 3).mul(2).add(1));
-        }
-        FlowLayerContract.perturb(flow, 4, 0.1);
-        return flow;
+        return FlowLayerContract.prepared(build(config), manager, shape);
     }
 
     @Test
