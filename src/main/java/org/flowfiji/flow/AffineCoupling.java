@@ -50,6 +50,7 @@ public final class AffineCoupling extends FlowBlock {
     private final int transChannels;
     private final CouplingNet net;
     private final Parameter tanhScale;
+    private final Constants constants;
 
     /**
      * @param channels C
@@ -86,6 +87,7 @@ public final class AffineCoupling extends FlowBlock {
                 ? CouplingNet.glow(condChannels, hidden, out, seed)
                 : CouplingNet.resNet(condChannels, hidden, out, blocks, seed);
         this.net = addChildBlock("net", n);
+        constants = new Constants(n.getParameters().get(0).getValue());
         tanhScale = scale == Scale.TANH
                 ? addParameter(Parameter.builder().setName("tanhScale").setType(Parameter.Type.WEIGHT)
                         .optShape(new Shape(1, transChannels, 1, 1)).optInitializer(Initializer.ONES).build())
@@ -105,10 +107,10 @@ public final class AffineCoupling extends FlowBlock {
     private Step couple(FlowContext ctx, NDArray in, boolean forward) {
         Tensors.requireChannels("AffineCoupling", in, channels);
         if (mask == Mask.CHECKERBOARD) {
-            NDArray m = checkerboard(ctx, in);
+            NDArray m = checkerboard(ctx, in, parity);
             NDArray keep = in.mul(m);
             NDArray[] res = transform(ctx, in, net.apply(ctx, keep), forward);
-            NDArray other = m.neg().add(1);
+            NDArray other = checkerboard(ctx, in, !parity);
             NDArray out = keep.add(res[0].mul(other));
             return Tensors.step(ctx, out, res[1].mul(other));
         }
@@ -117,8 +119,11 @@ public final class AffineCoupling extends FlowBlock {
         NDArray a = parity ? parts.get(1) : parts.get(0);
         NDArray b = parity ? parts.get(0) : parts.get(1);
         NDArray[] res = transform(ctx, b, net.apply(ctx, a), forward);
-        NDArray zeros = a.zerosLike();
         NDArray out = parity ? NDArrays.concat(new NDList(res[0], a), 1) : NDArrays.concat(new NDList(a, res[0]), 1);
+        if (!ctx.wantMap()) {
+            return new Step(out, Tensors.perSample(res[1]), null);
+        }
+        NDArray zeros = a.zerosLike();
         NDArray map = parity ? NDArrays.concat(new NDList(res[1], zeros), 1)
                 : NDArrays.concat(new NDList(zeros, res[1]), 1);
         return Tensors.step(ctx, out, map);
@@ -149,17 +154,19 @@ public final class AffineCoupling extends FlowBlock {
         return new NDArray[] {b.sub(t).mul(s.neg().exp()), s.neg()};
     }
 
-    /** The checkerboard mask [1, 1, H, W]: 1 on the conditioning pixels. */
-    private NDArray checkerboard(FlowContext ctx, NDArray like) {
+    /** The checkerboard mask [1, 1, H, W]: 1 where (row + column) is odd when {@code odd}, else even. */
+    private NDArray checkerboard(FlowContext ctx, NDArray like, boolean odd) {
         int h = (int) like.getShape().get(2);
         int w = (int) like.getShape().get(3);
-        double[] m = new double[h * w];
-        int want = parity ? 1 : 0;
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                m[y * w + x] = (y + x) % 2 == want ? 1 : 0;
+        int want = odd ? 1 : 0;
+        return constants.get(ctx, like, odd ? "odd" : "even", new Shape(1, 1, h, w), () -> {
+            double[] m = new double[h * w];
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    m[y * w + x] = (y + x) % 2 == want ? 1 : 0;
+                }
             }
-        }
-        return Tensors.constant(ctx, like, m, new Shape(1, 1, h, w));
+            return m;
+        });
     }
 }

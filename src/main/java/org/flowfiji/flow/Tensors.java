@@ -76,8 +76,7 @@ final class Tensors {
      */
     static Step perChannelStep(FlowContext ctx, NDArray out, NDArray logScale) {
         Shape s = out.getShape();
-        NDArray total = logScale.sum().mul(s.get(2) * s.get(3));
-        NDArray logdet = zerosPerSample(ctx, out).add(total);
+        NDArray logdet = logScale.sum().mul(s.get(2) * s.get(3)).broadcast(new Shape(s.get(0)));
         NDArray map = ctx.wantMap() ? logScale.broadcast(s) : null;
         return new Step(out, logdet, map);
     }
