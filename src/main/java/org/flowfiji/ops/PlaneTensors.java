@@ -2,7 +2,10 @@ package org.flowfiji.ops;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.flowfiji.data.Indices;
 import org.flowfiji.data.Normalizer;
 import org.flowfiji.data.PlaneSource;
@@ -47,7 +50,37 @@ final class PlaneTensors {
         }
     }
 
+    /** Largest input staged through the reusable buffer; bigger inputs allocate their own. */
+    static final int STAGING_MAX_BYTES = 64 << 20;
+    private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
+
+    /**
+     * A [b, c, h, w] float32 tensor in {@code m} with the first b·c·h·w values of {@code data}.
+     *
+     * <p>The values pass through a per-thread direct buffer that is reused (the engine copies them
+     * into memory of its own), instead of a fresh direct buffer per call: those are freed only when
+     * the garbage collector runs, so over thousands of tiles they would make native memory climb.
+     */
     static NDArray create(NDManager m, float[] data, int b, int c, int h, int w) {
-        return m.create(data, new Shape(b, c, h, w));
+        Shape shape = new Shape(b, c, h, w);
+        int n = Math.toIntExact(shape.size());
+        long bytes = 4L * n;
+        if (bytes > STAGING_MAX_BYTES) {
+            return m.create(java.nio.FloatBuffer.wrap(data, 0, n), shape);
+        }
+        ByteBuffer staging = STAGING.get();
+        if (staging == null || staging.capacity() < bytes) {
+            staging = ByteBuffer.allocateDirect((int) Math.max(bytes, 1 << 20)).order(ByteOrder.nativeOrder());
+            STAGING.set(staging);
+        }
+        staging.clear();
+        staging.asFloatBuffer().put(data, 0, n);
+        staging.limit((int) bytes);
+        // the tensor made on the staging buffer shares its memory: keep a copy, drop the alias
+        try (NDArray alias = m.create(staging, shape, DataType.FLOAT32)) {
+            NDArray copy = alias.duplicate();
+            copy.attach(m);
+            return copy;
+        }
     }
 }
