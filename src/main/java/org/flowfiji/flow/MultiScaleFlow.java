@@ -132,10 +132,7 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
         NDArray h = Tensors.inScope(ctx, x);
         NDArray logdet = Tensors.zerosPerSample(ctx, x);
         NDArray logPrior = Tensors.zerosPerSample(ctx, x);
-        NDArray map = ctx.wantMap()
-                ? ctx.manager().zeros(new Shape(in.get(0), in.get(2), in.get(3)), x.getDataType())
-                        .toDevice(x.getDevice(), false)
-                : null;
+        MapAccumulator map = ctx.wantMap() ? new MapAccumulator(ctx.manager(), in) : null;
         NDArray first = h;
         for (int l = 0; l < levels.size(); l++) {
             for (FlowBlock layer : levels.get(l)) {
@@ -146,15 +143,12 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
                     Step s = layer.forward(lc, Tensors.inScope(lc, h));
                     NDArray next = s.out();
                     NDArray nextLogdet = logdet.add(s.logdet());
-                    NDArray nextMap = map == null ? null : map.add(spread(s.logdetMap(), in));
                     next.attach(ctx.manager());
                     nextLogdet.attach(ctx.manager());
                     logdet.close();
                     logdet = nextLogdet;
-                    if (nextMap != null) {
-                        nextMap.attach(ctx.manager());
-                        map.close();
-                        map = nextMap;
+                    if (map != null) {
+                        map.add(s.logdetMap());
                     }
                     if (h != first && h != next) {
                         h.close();
@@ -178,10 +172,10 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
             }
             logPrior = logPrior.add(Tensors.perSample(density));
             if (map != null) {
-                map = map.add(spread(density, in));
+                map.add(density);
             }
         }
-        return new FlowOutput(logPrior.add(logdet), logPrior, logdet, map);
+        return new FlowOutput(logPrior.add(logdet), logPrior, logdet, map == null ? null : map.result());
     }
 
     /**
@@ -296,22 +290,79 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
         return false;
     }
 
-    /** Sums a per-element term [B, c, h, w] over channels and spreads it evenly over the input pixels. */
-    private static NDArray spread(NDArray term, Shape image) {
-        Shape t = term.getShape();
-        long b = t.get(0);
-        long h = t.get(2);
-        long w = t.get(3);
-        long fy = image.get(2) / h;
-        long fx = image.get(3) / w;
-        NDArray sum = term.sum(new int[] {1});
-        if (fy == 1 && fx == 1) {
-            return sum;
+    /**
+     * Builds a likelihood map from per-element terms: each term [B, c, h, w] is summed over channels
+     * into a running sum at its own resolution, and a running sum is spread evenly over the input
+     * pixels (each pixel of an (H/h) x (W/w) block gets value·hw/(HW)) only when the resolution
+     * changes and at the end, instead of once per term. Every array lives in the pass's manager.
+     */
+    private static final class MapAccumulator {
+        private final NDManager manager;
+        private final Shape image;
+        private NDArray map;
+        private NDArray level;
+
+        MapAccumulator(NDManager manager, Shape image) {
+            this.manager = manager;
+            this.image = image;
         }
-        return sum.reshape(b, h, 1, w, 1)
-                .broadcast(b, h, fy, w, fx)
-                .reshape(b, image.get(2), image.get(3))
-                .div(fy * fx);
+
+        void add(NDArray term) {
+            NDArray sum = term.sum(new int[] {1});
+            if (level != null && !sameGrid(level.getShape(), sum.getShape())) {
+                flush();
+            }
+            NDArray next = level == null ? sum : level.add(sum);
+            next.attach(manager);
+            if (level != null) {
+                level.close();
+            }
+            level = next;
+        }
+
+        /** The map [B, H, W]; at least one term must have been added. */
+        NDArray result() {
+            flush();
+            return map;
+        }
+
+        private void flush() {
+            if (level == null) {
+                return;
+            }
+            try (NDManager scratch = manager.newSubManager()) {
+                level.attach(scratch);
+                NDArray spread = spread(level);
+                NDArray next = map == null ? spread : map.add(spread);
+                next.attach(manager);
+                if (map != null) {
+                    map.close();
+                }
+                map = next;
+            }
+            level = null;
+        }
+
+        private static boolean sameGrid(Shape a, Shape b) {
+            return a.get(1) == b.get(1) && a.get(2) == b.get(2);
+        }
+
+        /** A sum [B, h, w] spread evenly over the input pixels: [B, H, W]. */
+        private NDArray spread(NDArray sum) {
+            Shape t = sum.getShape();
+            long b = t.get(0);
+            long h = t.get(1);
+            long w = t.get(2);
+            long fy = image.get(2) / h;
+            long fx = image.get(3) / w;
+            if (fy == 1 && fx == 1) {
+                return sum;
+            }
+            return sum.reshape(b, h, 1, w, 1)
+                    .broadcast(b, h, fy, w, fx)
+                    .reshape(b, image.get(2), image.get(3))
+                    .div(fy * fx);
+        }
     }
 
     private void checkInput(Shape s) {
