@@ -92,6 +92,7 @@ def train_throughput(arch, patch, batch, seconds, warmup, data, norm, **sizes):
     it = 0
     start = None
     t_end = None
+    loss = torch.tensor(float("nan"))
     while True:
         if it == warmup:
             start = time.perf_counter()
@@ -99,16 +100,15 @@ def train_throughput(arch, patch, batch, seconds, warmup, data, norm, **sizes):
         x = random_patches(data, patch, batch, norm, rng)
         try:
             ll, _ = flow(x)
+            loss = -ll.mean() / dims
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            norm_ = torch.nn.utils.clip_grad_norm_(flow.parameters(), 50.0)
+            if math.isfinite(loss.item()) and math.isfinite(norm_.item()):
+                opt.step()
         except ArithmeticError:
             # an IAF density solve that leaves the working range: a failed step, as in the Java trainer
-            it += 1
-            continue
-        loss = -ll.mean() / dims
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        norm_ = torch.nn.utils.clip_grad_norm_(flow.parameters(), 50.0)
-        if math.isfinite(loss.item()) and math.isfinite(norm_.item()):
-            opt.step()
+            pass
         it += 1
         if start is not None and time.perf_counter() >= t_end and it - warmup >= 3:
             break

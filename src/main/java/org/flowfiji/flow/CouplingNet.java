@@ -1,8 +1,10 @@
 package org.flowfiji.flow;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -31,6 +33,7 @@ public final class CouplingNet extends AbstractBlock {
     private static final byte VERSION = 1;
 
     private final int out;
+    private final int hidden;
     private final Conv2dBlock first;
     private final List<Conv2dBlock[]> residual;
     private final Conv2dBlock middle;
@@ -42,6 +45,7 @@ public final class CouplingNet extends AbstractBlock {
             throw new IllegalArgumentException("Hidden width must be >= 1, got " + hidden);
         }
         this.out = out;
+        this.hidden = hidden;
         Random rng = new Random(seed);
         first = addChildBlock("first", new Conv2dBlock(in, hidden, 3, false, rng.nextLong()));
         residual = new ArrayList<>();
@@ -74,7 +78,65 @@ public final class CouplingNet extends AbstractBlock {
     }
 
     /** Applies the network to h [B, in, H, W], giving [B, out, H, W]. */
+    /**
+     * Bytes of one hidden activation above which an evaluation pass runs the network in bands of
+     * rows (see {@link #apply(FlowContext, NDArray, long)}).
+     */
+    static final long BAND_BYTES = 4L << 20;
+
+    /** The network's output for h [B, in, H, W]: [B, out, H, W]. */
     public NDArray apply(FlowContext ctx, NDArray h) {
+        return apply(ctx, h, BAND_BYTES);
+    }
+
+    /**
+     * The network's output, computed in horizontal bands when the pass records no gradients and a
+     * hidden activation of the whole input would exceed {@code bandBytes}. Each band of rows is
+     * computed from its rows plus {@link #radius()} rows of context on either side (zero padding
+     * only at the input's own top and bottom, as in the whole pass), so every output row sees
+     * exactly the inputs it sees in a whole pass; the result is the same, while the network's wide
+     * hidden activations stay a few MB each (reused by the allocator, cache-sized) whatever the
+     * image size.
+     */
+    NDArray apply(FlowContext ctx, NDArray h, long bandBytes) {
+        Shape s = h.getShape();
+        long height = s.get(2);
+        long rowBytes = s.get(0) * hidden * s.get(3) * Float.BYTES;
+        int r = radius();
+        long rows = Math.max(4L * r, bandBytes / rowBytes - 2L * r);
+        if (ctx.training() || rows >= height) {
+            return applyWhole(ctx, h);
+        }
+        try (NDManager parts = ctx.manager().newSubManager()) {
+            NDList bands = new NDList();
+            for (long y0 = 0; y0 < height; y0 += rows) {
+                long y1 = Math.min(height, y0 + rows);
+                long a = Math.max(0, y0 - r);
+                long e = Math.min(height, y1 + r);
+                try (NDManager band = parts.newSubManager()) {
+                    FlowContext bc = new FlowContext(ctx.parameters(), band, false, ctx.wantMap());
+                    NDArray in = h.get(new NDIndex(":, :, {}:{}", a, e));
+                    in.attach(band);
+                    NDArray out = applyWhole(bc, in).get(new NDIndex(":, :, {}:{}", y0 - a, y1 - a));
+                    out.attach(parts);
+                    bands.add(out);
+                }
+            }
+            NDArray joined = NDArrays.concat(bands, 2);
+            joined.attach(ctx.manager());
+            return joined;
+        }
+    }
+
+    /**
+     * How many rows (or columns) of context on either side one output position depends on: one
+     * per 3x3 convolution.
+     */
+    public int radius() {
+        return 2 + 2 * residual.size();
+    }
+
+    private NDArray applyWhole(FlowContext ctx, NDArray h) {
         NDArray a = first.apply(ctx, h);
         if (middle != null) {
             a = middle.apply(ctx, Activation.relu(a));

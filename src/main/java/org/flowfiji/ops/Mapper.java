@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.DoubleConsumer;
 import org.flowfiji.data.FloatTiffWriter;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Indices;
@@ -58,8 +59,9 @@ public final class Mapper {
     private Mapper() {}
 
     /** Default tile side before rounding to a multiple of 2^levels. */
-    static final int DEFAULT_TILE = 512;
-    static final int DEFAULT_TILE_BATCH = 4;
+    static final int DEFAULT_TILE = 2048;
+    /** Pixels (with margins) of the tiles run together in one batch: four 512 x 512 tiles, or one big tile. */
+    static final long TILE_BATCH_PIXELS = 4L * 512 * 512;
     private static final double LN2 = Math.log(2);
 
     /** Receives consecutive map rows of a plane: {@code count} rows of width W from {@code values[offset]}. */
@@ -275,17 +277,21 @@ public final class Mapper {
         boolean whole = model.config().architecture() == Architecture.IAF
                 || (reference != null && reference.config().architecture() == Architecture.IAF);
         int tile = whole ? Indices.roundUp(Math.max(h, w), m) : Indices.roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
-        int batch = DEFAULT_TILE_BATCH;
+        int batch = (int) Math.max(1, TILE_BATCH_PIXELS / ((long) tile * tile));
         double total = 0;
         int y0 = 0;
         while (y0 < h) {
             cancel.check();
             int band = Math.min(tile, Indices.roundUp(h, m) - y0);
             float[] rows;
+            int top = y0;
+            int models = reference == null ? 1 : 2;
             try {
-                rows = band(model, src, y0, band, tile, batch, cancel);
+                rows = band(model, src, y0, band, tile, batch, cancel,
+                        f -> progress.progress("Likelihood map", Math.min(h, top + (int) (band * f / models)), h));
                 if (reference != null) {
-                    float[] ref = band(reference, src, y0, band, tile, batch, cancel);
+                    float[] ref = band(reference, src, y0, band, tile, batch, cancel,
+                            f -> progress.progress("Likelihood map", Math.min(h, top + (int) (band * (1 + f) / 2)), h));
                     for (int i = 0; i < rows.length; i++) rows[i] -= ref[i];
                 }
             } catch (RuntimeException e) {
@@ -310,7 +316,7 @@ public final class Mapper {
      * returns band x W values (rows beyond the plane included, columns cropped to W).
      */
     private static float[] band(FlowModel model, PlaneSource src, int y0, int band, int tile, int batch,
-                                Cancellation cancel) {
+                                Cancellation cancel, DoubleConsumer done) {
         FlowConfig c = model.config();
         int m = c.sizeMultiple();
         int h = src.height();
@@ -337,6 +343,7 @@ public final class Mapper {
             while (j < tiles.size() && j - i < batch && tiles.get(j).iw() == tiles.get(i).iw()) j++;
             runBatch(model, src, tiles.subList(i, j), y0, band, iy0, iy1 - iy0, rows);
             i = j;
+            done.accept((double) i / tiles.size());
         }
         return rows;
     }
