@@ -15,7 +15,8 @@ import org.flowfiji.ops.Mapper;
  *
  * <ul>
  *   <li>{@code scale ARCH SIDE}: one exact map of a {@code SIDE x SIDE} 16-bit synthetic plane with an
- *       untrained default model of the architecture; prints seconds, seconds per megapixel and the
+ *       untrained default model of the architecture, after one warm-up map of another plane of
+ *       min(SIDE, 1024) pixels a side; prints seconds, seconds per megapixel and the
  *       peak resident memory of the whole process ({@code VmHWM}) and of the map alone (the peak
  *       after a reset taken just before the map).</li>
  *   <li>{@code repeat SIDE COUNT}: {@code COUNT} consecutive exact maps of a {@code SIDE x SIDE}
@@ -41,12 +42,22 @@ public final class MapProbe {
         }
     }
 
+    /** Side of the warm-up map run before the measured one. */
+    static final int WARMUP_SIDE = 1024;
+
     static JsonObject scale(Architecture arch, int side) {
         ImageData train = SyntheticPlane.image("train", 256, 256, 1, 11);
         ImageData image = SyntheticPlane.image("map", side, side, 1, 21);
         JsonObject o = new JsonObject();
         try (FlowModel model = Benchmarks.untrainedModel(FlowConfig.defaults(arch, 1), Benchmarks.PATCH, train)) {
-            Mapper.map(model, null, train, MapSettings.defaults(), null, null);
+            // warm-up: one map of the smallest full scaling size (or of this size, when smaller), so
+            // that one-time costs (class loading, JIT compilation, the engine's kernels for new
+            // shapes) do not count as per-pixel time
+            int warm = Math.min(WARMUP_SIDE, side);
+            long w0 = System.nanoTime();
+            Mapper.map(model, null, SyntheticPlane.image("warmup", warm, warm, 1, 31), MapSettings.defaults(), null, null);
+            o.addProperty("warmup_map_side", warm);
+            o.addProperty("warmup_map_seconds", (System.nanoTime() - w0) * 1e-9);
             System.gc();
             long before = ResidentMemory.current();
             boolean reset = ResidentMemory.resetPeak();
