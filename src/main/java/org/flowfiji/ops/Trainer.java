@@ -281,6 +281,9 @@ public final class Trainer {
                 bestVal = val;
                 best = model.parameterBytes();
             }
+            // the last validation (after Finish, or at the end of the budget) reaches the loss plot too
+            listener.onValidation(new TrainingListener.TrainingStatus(it, s.iterations() > 0 ? s.iterations() : -1,
+                    runningTrain, val, seconds, 0));
         }
         cancel.check();
         model.loadParameterBytes(best);

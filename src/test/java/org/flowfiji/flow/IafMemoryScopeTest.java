@@ -2,12 +2,10 @@ package org.flowfiji.flow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -35,18 +33,7 @@ class IafMemoryScopeTest {
             Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.001f)).build();
             distillation.step(ps, m, adam, 2, 8, 8);
             int before = m.getManagedArrays().size();
-            try (NDManager sub = m.newSubManager()) {
-                FlowContext train = new FlowContext(ps, sub, true, false);
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    gc.backward(flow.forward(train, x).logLikelihood().mean().neg());
-                }
-            }
-            try (NDManager sub = m.newSubManager()) {
-                FlowContext eval = new FlowContext(ps, sub, false, true);
-                flow.forward(eval, x);
-                flow.decode(eval, flow.latents(eval, x));
-                flow.sample(eval, 2, 8, 8, 0.8f);
-            }
+            MemoryScopeTest.passes(flow, ps, m, x);
             distillation.step(ps, m, adam, 2, 8, 8);
             assertEquals(before, m.getManagedArrays().size(), "arrays left in the long-lived manager");
         }

@@ -45,7 +45,8 @@ class MemoryScopeTest {
         }
     }
 
-    private static void passes(MultiScaleFlow flow, ParameterStore ps, NDManager m, NDArray x) {
+    /** A training pass with backward, then evaluation, latents, decoding and sampling, each in a scope of its own. */
+    static void passes(MultiScaleFlow flow, ParameterStore ps, NDManager m, NDArray x) {
         try (NDManager sub = m.newSubManager()) {
             FlowContext train = new FlowContext(ps, sub, true, false);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

@@ -244,4 +244,31 @@ class OpsTest {
         assertFalse(Files.exists(out));
         assertFalse(Files.exists(Trainer.checkpointPath(out)));
     }
+
+    @Test
+    void finishKeepsTheModelAndReportsTheLastValidation() throws IOException {
+        ImageData img = OpsTestData.blobs(4, 32, 32, 1, 10);
+        Path out = dir.resolve("finished.flow");
+        TrainSettings s = TrainSettings.builder().setArchitecture(Architecture.GLOW).setModelFile(out).optPatchSize(16)
+                .optLevels(2).optSteps(1).optHidden(8).optBatchSize(4).optIterations(100000).optValidationInterval(1000)
+                .build();
+        Cancellation c = new Cancellation();
+        java.util.List<Long> validated = new java.util.ArrayList<>();
+        TrainingListener finishAt7 = new TrainingListener() {
+            @Override
+            public void onIteration(TrainingStatus st) {
+                if (st.iteration() == 7) c.finish();
+            }
+
+            @Override
+            public void onValidation(TrainingStatus st) {
+                validated.add(st.iteration());
+            }
+        };
+        TrainResult r = Trainer.train(img, s, finishAt7, c);
+        assertTrue(r.stoppedEarly());
+        assertEquals(7, r.iterations());
+        assertTrue(Files.exists(out));
+        assertEquals(java.util.List.of(7L), validated, "the validation after Finish reaches the listener (the loss plot)");
+    }
 }
