@@ -56,7 +56,7 @@ public final class ActNorm extends FlowBlock implements DataInitialized {
         if (!dataInitialized && ctx.training()) {
             initializeFrom(ctx, x);
         }
-        NDArray b = Tensors.value(ctx, bias, x);
+        NDArray b = Tensors.operand(ctx, bias, x);
         NDArray logs = Tensors.value(ctx, logScale, x);
         NDArray z = x.add(b).mul(logs.exp());
         return Tensors.perChannelStep(ctx, z, logs);

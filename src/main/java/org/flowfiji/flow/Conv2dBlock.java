@@ -47,8 +47,9 @@ final class Conv2dBlock extends AbstractBlock {
     /** Applies the convolution to x [B, in, H, W], giving [B, out, H, W]. */
     NDArray apply(FlowContext ctx, NDArray x) {
         Tensors.requireChannels("Convolution", x, in);
-        NDArray w = Tensors.value(ctx, weight, x);
-        NDArray b = Tensors.value(ctx, bias, x);
+        // the convolution's result attaches to x's manager, so the parameters need no views
+        NDArray w = Tensors.operand(ctx, weight, x);
+        NDArray b = Tensors.operand(ctx, bias, x);
         int pad = kernel / 2;
         return Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1).singletonOrThrow();
     }

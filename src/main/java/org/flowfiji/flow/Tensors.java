@@ -32,6 +32,18 @@ final class Tensors {
     }
 
     /**
+     * The parameter's own array when it already has {@code like}'s device and data type (otherwise
+     * the converted copy of {@link #value}), without the view {@link #value} makes: one operation
+     * and one autograd node less per use. Only for places where no result attaches to the array's
+     * manager: a convolution's weight and bias (results go to the input's manager) or the second
+     * operand of an elementwise operation.
+     */
+    static NDArray operand(FlowContext ctx, Parameter p, NDArray like) {
+        NDArray v = ctx.parameters().getValue(p, like.getDevice(), ctx.training());
+        return v.getDataType() == like.getDataType() ? v : value(ctx, p, like);
+    }
+
+    /**
      * {@code x} itself when it lives in the pass's manager, otherwise a view of it attached there
      * (gradients still flow to x), so that everything computed from it stays in the pass's scope.
      */
