@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Normalization;
@@ -276,16 +277,26 @@ public final class Benchmarks {
     }
 
     /**
-     * Achieved GFLOP/s of the density pass with map on one whole {@code side x side} image, against
-     * the engine's matrix multiply (1024 x 1024) and 3x3 convolution (64 to 64 channels, 16 x 64 x 64)
-     * measured here, and the Mapper's rate on the same image (the difference is tiling and copies).
+     * Achieved GFLOP/s of the density pass with map of Glow and of RealNVP (default sizes) on one
+     * whole {@code side x side} image, against the engine's matrix multiply (1024 x 1024) and 3x3
+     * convolution (64 to 64 channels, 16 x 64 x 64) measured once here, and the Mapper's rate on the
+     * same image (the difference is tiling and copies).
      */
-    public JsonObject arithmetic(Architecture arch, int side) {
+    public JsonObject arithmetic(int side) {
         JsonObject o = new JsonObject();
         double matmul = matmulGflops(settings.kernelSeconds());
         double conv = conv3x3Gflops(settings.kernelSeconds());
         o.addProperty("matmul_gflops", matmul);
         o.addProperty("conv3x3_gflops", conv);
+        o.addProperty("image_side", side);
+        for (Architecture arch : List.of(Architecture.GLOW, Architecture.REALNVP)) {
+            o.add(arch.name().toLowerCase(Locale.ROOT), arithmetic(arch, side, matmul, conv));
+        }
+        return o;
+    }
+
+    private JsonObject arithmetic(Architecture arch, int side, double matmul, double conv) {
+        JsonObject o = new JsonObject();
         try (FlowModel model = untrainedModel(FlowConfig.defaults(arch, 1), PATCH)) {
             ImageData image = SyntheticPlane.image("flops", side, side, 1, 31);
             float[] x = normalized(image.plane(0), model.normalizer(), 0.5);
@@ -302,7 +313,6 @@ public final class Benchmarks {
             Mapper.map(model, null, image, MapSettings.defaults(), null, null);
             double mapperSeconds = (System.nanoTime() - m0) * 1e-9;
             double achieved = flops / seconds / 1e9;
-            o.addProperty("image_side", side);
             o.add("config", configJson(model.config()));
             o.addProperty("multiply_adds_per_pixel", flops / 2 / ((double) side * side));
             o.addProperty("density_pass_seconds", seconds);

@@ -123,8 +123,7 @@ final class BenchCommand implements Callable<Integer> {
             all.add("map_scaling", guarded(report, "map scaling Glow", () -> b.mapScaling(Architecture.GLOW)));
         }
         if (run.contains("arithmetic")) {
-            all.add("arithmetic", guarded(report, "arithmetic Glow",
-                    () -> b.arithmetic(Architecture.GLOW, settings.flopsSide())));
+            all.add("arithmetic", guarded(report, "arithmetic Glow and RealNVP", () -> b.arithmetic(settings.flopsSide())));
         }
         all.addProperty("seconds", (System.nanoTime() - start) * 1e-9);
         all.addProperty("peak_rss_mb", ResidentMemory.mebibytes(ResidentMemory.peak()));

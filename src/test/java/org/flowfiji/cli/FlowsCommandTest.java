@@ -2,6 +2,7 @@ package org.flowfiji.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -140,5 +141,22 @@ class FlowsCommandTest {
 
         Run usage = run("sample", "--count", "3");
         assertEquals(2, usage.code());
+    }
+
+    @Test
+    void benchArithmeticReportsBothParallelArchitecturesAgainstTheMeasuredMatmul() {
+        Run r = run("bench", "--quick", "--only", "arithmetic", "--threads", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonObject a = r.json().getAsJsonObject("arithmetic");
+        double matmul = a.get("matmul_gflops").getAsDouble();
+        assertTrue(matmul > 0, "matmul rate measured");
+        for (String arch : new String[] {"glow", "realnvp"}) {
+            JsonObject o = a.getAsJsonObject(arch);
+            assertNotNull(o, arch + " measured");
+            double achieved = o.get("achieved_gflops").getAsDouble();
+            assertTrue(achieved > 0 && Double.isFinite(achieved), arch + " achieved " + achieved);
+            assertEquals(achieved / matmul, o.get("fraction_of_matmul").getAsDouble(), 1e-9);
+            assertTrue(o.get("multiply_adds_per_pixel").getAsDouble() > 1000, arch + " counts its convolutions");
+        }
     }
 }
