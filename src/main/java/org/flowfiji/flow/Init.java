@@ -37,11 +37,6 @@ final class Init {
         };
     }
 
-    /** A constant value everywhere. */
-    static Initializer constant(double value) {
-        return (manager, shape, dataType) -> manager.full(shape, (float) value, dataType);
-    }
-
     private static NDArray fromDoubles(
             ai.djl.ndarray.NDManager manager, double[] v, Shape shape, ai.djl.ndarray.types.DataType type) {
         return manager.create(v, shape).toType(type, false);

@@ -99,14 +99,6 @@ final class Tensors {
         return new Step(out, zerosPerSample(ctx, out), map);
     }
 
-    /** A constant array in the pass's manager with {@code like}'s device and data type. */
-    static NDArray constant(FlowContext ctx, NDArray like, double[] values, Shape shape) {
-        return ctx.manager()
-                .create(values.clone(), shape)
-                .toDevice(like.getDevice(), false)
-                .toType(like.getDataType(), false);
-    }
-
     /**
      * Overwrites a parameter's values in place (no gradient recorded): the parameter's own array
      * and, when the pass's parameter store holds a mirror on {@code like}'s device, that mirror too.
