@@ -36,23 +36,21 @@ final class Constants {
      * A view, in the pass's manager, of the constant {@code name} with {@code shape} on
      * {@code like}'s device and data type; {@code values} (row-major) is called only the first time.
      */
-    NDArray get(FlowContext ctx, NDArray like, String name, Shape shape, Supplier<double[]> values) {
-        NDArray base;
-        synchronized (this) {
-            String key = name + '|' + shape + '|' + like.getDevice() + '|' + like.getDataType();
-            base = arrays.get(key);
-            if (base == null || base.isReleased()) {
-                NDManager owner = anchor.getArray().getManager();
-                try (NDManager staging = owner.newSubManager()) {
-                    base = staging.create(values.get(), shape)
-                            .toDevice(like.getDevice(), false)
-                            .toType(like.getDataType(), false);
-                    base.attach(owner);
-                }
-                arrays.put(key, base);
-                evict();
+    synchronized NDArray get(FlowContext ctx, NDArray like, String name, Shape shape, Supplier<double[]> values) {
+        String key = name + '|' + shape + '|' + like.getDevice() + '|' + like.getDataType();
+        NDArray base = arrays.get(key);
+        if (base == null || base.isReleased()) {
+            NDManager owner = anchor.getArray().getManager();
+            try (NDManager staging = owner.newSubManager()) {
+                base = staging.create(values.get(), shape)
+                        .toDevice(like.getDevice(), false)
+                        .toType(like.getDataType(), false);
+                base.attach(owner);
             }
+            arrays.put(key, base);
+            evict();
         }
+        // the view is taken under the lock: another pass may evict (close) the cached array next
         NDArray view = base.reshape(shape);
         view.attach(ctx.manager());
         return view;
