@@ -57,9 +57,10 @@ final class PlaneTensors {
     /**
      * A [b, c, h, w] float32 tensor in {@code m} with the first b·c·h·w values of {@code data}.
      *
-     * <p>The values pass through a per-thread direct buffer that is reused (the engine copies them
-     * into memory of its own), instead of a fresh direct buffer per call: those are freed only when
-     * the garbage collector runs, so over thousands of tiles they would make native memory climb.
+     * <p>The values pass through a per-thread direct buffer that is reused, instead of a fresh
+     * direct buffer per call: those are freed only when the garbage collector runs, so over
+     * thousands of tiles they would make native memory climb. The engine's tensor on that buffer
+     * shares its memory, so the result is a copy of it in the engine's own memory.
      */
     static NDArray create(NDManager m, float[] data, int b, int c, int h, int w) {
         Shape shape = new Shape(b, c, h, w);
@@ -76,7 +77,6 @@ final class PlaneTensors {
         staging.clear();
         staging.asFloatBuffer().put(data, 0, n);
         staging.limit((int) bytes);
-        // the tensor made on the staging buffer shares its memory: keep a copy, drop the alias
         try (NDArray alias = m.create(staging, shape, DataType.FLOAT32)) {
             NDArray copy = alias.duplicate();
             copy.attach(m);
