@@ -77,7 +77,6 @@ public final class CouplingNet extends AbstractBlock {
         return new CouplingNet(in, hidden, out, blocks, false, seed);
     }
 
-    /** Applies the network to h [B, in, H, W], giving [B, out, H, W]. */
     /**
      * Bytes of one hidden activation above which an evaluation pass runs the network in bands of
      * rows (see {@link #apply(FlowContext, NDArray, long)}).
