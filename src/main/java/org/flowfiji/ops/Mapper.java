@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.DoubleConsumer;
+import java.util.function.IntFunction;
 import org.flowfiji.data.FloatTiffWriter;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Indices;
@@ -286,12 +287,13 @@ public final class Mapper {
             float[] rows;
             int top = y0;
             int models = reference == null ? 1 : 2;
+            // the share f of model k's tiles of this band done: rows top .. top + band, split between the models
+            IntFunction<DoubleConsumer> done = k -> f -> progress.progress("Likelihood map",
+                    Math.min(h, top + (int) (band * (k + f) / models)), h);
             try {
-                rows = band(model, src, y0, band, tile, batch, cancel,
-                        f -> progress.progress("Likelihood map", Math.min(h, top + (int) (band * f / models)), h));
+                rows = band(model, src, y0, band, tile, batch, cancel, done.apply(0));
                 if (reference != null) {
-                    float[] ref = band(reference, src, y0, band, tile, batch, cancel,
-                            f -> progress.progress("Likelihood map", Math.min(h, top + (int) (band * (1 + f) / 2)), h));
+                    float[] ref = band(reference, src, y0, band, tile, batch, cancel, done.apply(1));
                     for (int i = 0; i < rows.length; i++) rows[i] -= ref[i];
                 }
             } catch (RuntimeException e) {
