@@ -120,13 +120,13 @@ public final class AffineCoupling extends FlowBlock {
         NDArray b = parity ? parts.get(0) : parts.get(1);
         NDArray[] res = transform(ctx, b, net.apply(ctx, a), forward);
         NDArray out = parity ? NDArrays.concat(new NDList(res[0], a), 1) : NDArrays.concat(new NDList(a, res[0]), 1);
-        if (!ctx.wantMap()) {
-            return new Step(out, Tensors.perSample(res[1]), null);
+        // the passed part's log-det is zero: the sum comes from the transformed part alone
+        NDArray map = null;
+        if (ctx.wantMap()) {
+            NDArray zeros = a.zerosLike();
+            map = parity ? NDArrays.concat(new NDList(res[1], zeros), 1) : NDArrays.concat(new NDList(zeros, res[1]), 1);
         }
-        NDArray zeros = a.zerosLike();
-        NDArray map = parity ? NDArrays.concat(new NDList(res[1], zeros), 1)
-                : NDArrays.concat(new NDList(zeros, res[1]), 1);
-        return Tensors.step(ctx, out, map);
+        return new Step(out, Tensors.perSample(res[1]), map);
     }
 
     /** The elementwise map of b given the net output h: {transformed b, per-element log-det}. */
