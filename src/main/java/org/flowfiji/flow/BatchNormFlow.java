@@ -15,7 +15,10 @@ import ai.djl.training.initializer.Initializer;
  *
  * <p>Statistics: a forward pass with {@link FlowContext#training()} uses the batch's per-channel mean
  * and (biased) variance (treated as constants in the log-det, as in RealNVP) and updates the running
- * averages {@code μ_run ← (1-m)·μ_run + m·μ} (likewise the variance), momentum m. Evaluation
+ * averages {@code μ_run ← (1-m)·μ_run + m·μ} (likewise the variance), momentum m, unless the
+ * context says otherwise ({@link FlowContext#updateStatistics()}: a batch split across training
+ * threads normalises each part by its own statistics and updates the averages from the first part
+ * only). Evaluation
  * passes and every inverse pass use the running statistics, so evaluation is an exact bijection.
  * The running statistics are non-trainable parameters [C] saved with the others.
  */
@@ -74,7 +77,7 @@ public final class BatchNormFlow extends FlowBlock {
             NDArray m = perChannel.mean(new int[] {1}, true);
             var = perChannel.sub(m).square().mean(new int[] {1}).reshape(1, channels, 1, 1);
             mean = m.reshape(1, channels, 1, 1);
-            updateRunning(ctx, x, mean, var);
+            if (ctx.updateStatistics()) updateRunning(ctx, x, mean, var);
         } else {
             mean = Tensors.value(ctx, runningMean, x).reshape(1, channels, 1, 1);
             var = Tensors.value(ctx, runningVar, x).reshape(1, channels, 1, 1);

@@ -139,7 +139,7 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
                 // one scope per layer: its temporaries are released as soon as the layer is done
                 // (libtorch's autograd keeps what a backward pass needs on its own)
                 try (NDManager scope = ctx.manager().newSubManager()) {
-                    FlowContext lc = new FlowContext(ctx.parameters(), scope, ctx.training(), ctx.wantMap());
+                    FlowContext lc = ctx.withManager(scope);
                     Step s = layer.forward(lc, Tensors.inScope(lc, h));
                     NDArray next = s.out();
                     NDArray nextLogdet = logdet.add(s.logdet());
@@ -210,7 +210,7 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
      */
     private static NDArray[] inverseInScope(FlowContext ctx, FlowBlock layer, NDArray h, NDArray acc) {
         try (NDManager scope = ctx.manager().newSubManager()) {
-            FlowContext lc = new FlowContext(ctx.parameters(), scope, ctx.training(), false);
+            FlowContext lc = ctx.withManager(scope).withMap(false);
             Step st = layer.inverse(lc, Tensors.inScope(lc, h));
             NDArray out = st.out();
             NDArray sum = acc.add(st.logdet());

@@ -24,6 +24,12 @@ public final class Engines {
         if (threads > 0) ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
     }
 
+    /** libtorch's intra-op CPU threads on the calling thread. */
+    public static int threads() {
+        pytorch();
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
     /**
      * Turns off gradient recording on this thread until the returned handle is closed (then the
      * previous mode is restored). Inference (maps, evaluation, sampling, validation) runs inside

@@ -63,11 +63,16 @@ final class PlaneTensors {
      * shares its memory, so the result is a copy of it in the engine's own memory.
      */
     static NDArray create(NDManager m, float[] data, int b, int c, int h, int w) {
+        return create(m, data, 0, b, c, h, w);
+    }
+
+    /** A [b, c, h, w] float32 tensor in {@code m} with the b·c·h·w values of {@code data} from {@code offset}. */
+    static NDArray create(NDManager m, float[] data, int offset, int b, int c, int h, int w) {
         Shape shape = new Shape(b, c, h, w);
         int n = Math.toIntExact(shape.size());
         long bytes = 4L * n;
         if (bytes > STAGING_MAX_BYTES) {
-            return m.create(java.nio.FloatBuffer.wrap(data, 0, n), shape);
+            return m.create(java.nio.FloatBuffer.wrap(data, offset, n).slice(), shape);
         }
         ByteBuffer staging = STAGING.get();
         if (staging == null || staging.capacity() < bytes) {
@@ -75,7 +80,7 @@ final class PlaneTensors {
             STAGING.set(staging);
         }
         staging.clear();
-        staging.asFloatBuffer().put(data, 0, n);
+        staging.asFloatBuffer().put(data, offset, n);
         staging.limit((int) bytes);
         try (NDArray alias = m.create(staging, shape, DataType.FLOAT32)) {
             NDArray copy = alias.duplicate();

@@ -1,13 +1,11 @@
 package org.flowfiji.ops;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -24,7 +22,6 @@ import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.Distillation;
 import org.flowfiji.flow.FlowConfig;
 import org.flowfiji.flow.FlowContext;
-import org.flowfiji.flow.FlowOutput;
 import org.flowfiji.model.Devices;
 import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
@@ -45,6 +42,10 @@ import org.flowfiji.model.TrainingSummary;
  * bits/dim (the best distillation loss when distilling an IAF, whose objective is not the data
  * likelihood). The budget is iterations, minutes, or both
  * (whichever ends first). A seed makes runs reproducible on the same machine and thread count.
+ *
+ * <p>On a CPU, each batch is split into one part per engine thread, run at the same time with one
+ * intra-op thread each ({@link BatchPasses}); the parts' gradients add up to the batch's. RealNVP's
+ * batch normalisation then uses each part's own statistics.
  *
  * <p>A distilled IAF takes its teacher's intensity normaliser, so both model the same normalised data.
  *
@@ -70,9 +71,10 @@ public final class Trainer {
         Device device = Devices.select(s.device());
         Path checkpoint = checkpointPath(s.modelFile());
         FlowModel teacher = s.teacher() == null ? null : FlowModel.load(s.teacher(), s.device());
-        try (FlowModel model = startModel(s, config, teacher == null ? td.normalizer() : teacher.normalizer(), data, device)) {
+        try (FlowModel model = startModel(s, config, teacher == null ? td.normalizer() : teacher.normalizer(), data, device);
+             BatchPasses passes = BatchPasses.forBatch(device, s.batchSize(), teacher != null)) {
             if (teacher != null) checkTeacher(teacher, model);
-            return loop(model, teacher, td, s, listener, cancel, checkpoint, data);
+            return loop(model, teacher, passes, td, s, listener, cancel, checkpoint, data);
         } finally {
             if (teacher != null) teacher.close();
             Files.deleteIfExists(checkpoint);
@@ -140,18 +142,17 @@ public final class Trainer {
      * from, or the last good state after a non-finite step) replaces their arrays with fresh ones
      * that do not.
      */
-    private static void attachGradients(List<Parameter> params) {
+    static void attachGradients(List<Parameter> params) {
         for (Parameter prm : params) {
             NDArray arr = prm.getArray();
             if (!arr.hasGradient()) arr.setRequiresGradient(true);
         }
     }
 
-    private static TrainResult loop(FlowModel model, FlowModel teacher, TrainingData td, TrainSettings s,
+    private static TrainResult loop(FlowModel model, FlowModel teacher, BatchPasses passes, TrainingData td, TrainSettings s,
                                     TrainingListener listener, Cancellation cancel, Path checkpoint, ImageData data)
             throws IOException {
-        Engine engine = Engines.pytorch();
-        engine.setRandomSeed((int) s.seed());
+        Engines.pytorch().setRandomSeed((int) s.seed());
         int ch = model.channels();
         int p = s.patchSize();
         int b = s.batchSize();
@@ -196,37 +197,46 @@ public final class Trainer {
             double lossNats = Double.NaN;
             boolean ok = false;
             try (NDManager scope = root.newSubManager()) {
-                FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false);
-                NDArray loss;
-                try (GradientCollector gc = engine.newGradientCollector()) {
-                    if (distil) {
-                        loss = distillation.estimate(ctx, b, p, p).loss();
-                    } else {
-                        td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
-                        NDArray x = PlaneTensors.create(scope, buf, b, ch, p, p);
-                        FlowOutput out = model.flow().forward(ctx, x);
-                        loss = out.logLikelihood().mean().neg().div((float) dims);
-                    }
-                    gc.backward(loss);
-                }
-                lossNats = loss.getFloat();
-                // gradient handles and everything computed from them live in the iteration's scope
-                NDArray[] grads = new NDArray[params.size()];
-                NDList squares = new NDList(params.size());
-                for (int i = 0; i < grads.length; i++) {
+                if (!distil) td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
+                lossNats = passes.run(root, b, distil
+                        ? (ctx, offset, count) -> distillation.estimate(ctx, b, p, p).loss()
+                        : negativeLogLikelihood(model, buf, b, p));
+                // each part's thread takes every parts-th parameter: its gradient's squared norm,
+                // then (once the global norm is known) its update
+                int n = params.size();
+                int parts = passes.parts();
+                NDArray[] grads = new NDArray[n];
+                for (int i = 0; i < n; i++) {
                     grads[i] = params.get(i).getArray().getGradient();
                     grads[i].attach(scope);
-                    squares.add(grads[i].square().sum());
                 }
-                double norm2 = NDArrays.stack(squares).sum().getFloat();
+                double norm2 = 0;
+                for (double sq : passes.onEachThread(k -> {
+                    try (NDManager partScope = scope.newSubManager()) {
+                        NDList squares = new NDList();
+                        for (int i = k; i < n; i += parts) squares.add(grads[i].square().sum());
+                        if (squares.isEmpty()) return 0.0;
+                        NDArray sum = NDArrays.stack(squares).sum();
+                        squares.attach(partScope);
+                        sum.attach(partScope);
+                        return (double) sum.getFloat();
+                    }
+                })) {
+                    norm2 += sq;
+                }
                 ok = Double.isFinite(lossNats) && Double.isFinite(norm2);
                 if (ok) {
                     double norm = Math.sqrt(norm2);
                     float factor = (float) (s.gradientClip() > 0 && norm > s.gradientClip() ? s.gradientClip() / norm : 1.0);
-                    for (int i = 0; i < grads.length; i++) {
-                        Parameter prm = params.get(i);
-                        optimizer.update(prm.getId(), prm.getArray(), factor == 1f ? grads[i] : grads[i].mul(factor));
-                    }
+                    Optimizer opt = optimizer;
+                    List<Parameter> ps = params;
+                    passes.onEachThread(k -> {
+                        for (int i = k; i < n; i += parts) {
+                            Parameter prm = ps.get(i);
+                            opt.update(prm.getId(), prm.getArray(), factor == 1f ? grads[i] : grads[i].mul(factor));
+                        }
+                        return null;
+                    });
                 }
             } catch (ArithmeticException e) {
                 listener.onMessage("Iteration " + (it + 1) + ": " + e.getMessage());
@@ -293,7 +303,21 @@ public final class Trainer {
         return new TrainResult(s.modelFile(), it, seconds, pps, runningTrain, bestVal, finished);
     }
 
-    private static List<Parameter> trainable(FlowModel model) {
+    /**
+     * The training objective of a batch of {@code b} normalised patches of side {@code p} in
+     * {@code batch}, as passes over parts of it: a part's loss is its share of the batch's mean
+     * negative log-likelihood per dimension, so the parts' losses add up to the batch's.
+     */
+    static BatchPasses.Pass negativeLogLikelihood(FlowModel model, float[] batch, int b, int p) {
+        int ch = model.channels();
+        float perBatch = (float) ((double) b * ch * p * p);
+        return (ctx, offset, count) -> {
+            NDArray x = PlaneTensors.create(ctx.manager(), batch, offset * ch * p * p, count, ch, p, p);
+            return model.flow().forward(ctx, x).logLikelihood().sum().neg().div(perBatch);
+        };
+    }
+
+    static List<Parameter> trainable(FlowModel model) {
         List<Parameter> params = new ArrayList<>();
         for (Pair<String, Parameter> pr : model.flow().getParameters()) {
             if (pr.getValue().requiresGradient()) params.add(pr.getValue());

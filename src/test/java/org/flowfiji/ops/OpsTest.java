@@ -203,6 +203,30 @@ class OpsTest {
         }
     }
 
+    /** With two engine threads a batch is split in two parts (see BatchPasses): runs are still reproducible. */
+    @Test
+    void sameSeedTrainsTheSameModel() throws IOException {
+        ImageData img = OpsTestData.blobs(4, 32, 32, 1, 6);
+        byte[][] params = new byte[2][];
+        int threadsBefore = org.flowfiji.model.Engines.threads();
+        org.flowfiji.model.Engines.setThreads(2);
+        try (BatchPasses probe = BatchPasses.forBatch(Device.cpu(), 6, false)) {
+            assertEquals(2, probe.parts(), "the runs below split their batches");
+            for (int run = 0; run < 2; run++) {
+                Path out = dir.resolve("seeded" + run + ".flow");
+                Trainer.train(img, TrainSettings.builder().setArchitecture(Architecture.GLOW).setModelFile(out).optPatchSize(16)
+                        .optLevels(2).optSteps(2).optHidden(8).optBatchSize(6).optIterations(8).optValidationInterval(4)
+                        .optSeed(9).build(), null, null);
+                try (FlowModel m = FlowModel.load(out, "cpu")) {
+                    params[run] = m.parameterBytes();
+                }
+            }
+        } finally {
+            org.flowfiji.model.Engines.setThreads(threadsBefore);
+        }
+        assertTrue(java.util.Arrays.equals(params[0], params[1]), "two runs with the same seed trained different parameters");
+    }
+
     @Test
     void trainingContinuesFromASavedModel() throws IOException {
         ImageData img = OpsTestData.blobs(4, 32, 32, 1, 13);

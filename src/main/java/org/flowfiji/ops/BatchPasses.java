@@ -1,0 +1,176 @@
+package org.flowfiji.ops;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import org.flowfiji.flow.FlowContext;
+import org.flowfiji.model.Engines;
+
+/**
+ * The forward and backward passes of one training batch, split into parts that run at the same
+ * time, each on its own thread with one engine (intra-op) thread.
+ *
+ * <p>Why: a training pass of these flows is thousands of small operations (convolutions over a few
+ * channels of 8x8 to 32x32 patches). Splitting each operation over the cores gains little on such
+ * sizes, and the per-operation work on the Java side and in the engine's dispatcher stays on one
+ * thread; splitting the batch keeps every core busy with whole operations instead.
+ *
+ * <p>The parts share the model's parameters. Each part's loss is its share of the batch loss (its
+ * summed negative log-likelihood over the whole batch's size), and the engine adds the parts'
+ * gradients into the parameters' gradients, so the sum is the gradient of the whole batch's loss.
+ * With two parts the result does not depend on which part finishes first (float addition of two
+ * terms is commutative); with more, the order of the additions may change the last bits of the
+ * gradients from run to run. Layers with batch statistics (RealNVP's batch normalisation) normalise
+ * each part by its own statistics, and only the first part updates the running averages.
+ *
+ * <p>One part runs on the calling thread with the engine's usual threads (GPU devices, batches of
+ * one, and passes that draw random numbers from the engine, such as distillation, whose draws must
+ * come in a fixed order). The parts' threads also take other work of an iteration that divides
+ * into independent shares ({@link #onEachThread}: the trainer's gradient norms and optimiser
+ * updates, a share of the parameters each). While the threads exist, the engine's stored thread
+ * count is one (threads that start using the engine meanwhile get one intra-op thread); closing
+ * gives it back.
+ */
+final class BatchPasses implements AutoCloseable {
+
+    /** One part's pass: returns its loss, differentiable with respect to the parameters. */
+    @FunctionalInterface
+    interface Pass {
+        /**
+         * @param ctx the part's training context (its own scope and parameter store)
+         * @param offset first sample of the part in the batch
+         * @param count samples in the part
+         */
+        NDArray loss(FlowContext ctx, int offset, int count);
+    }
+
+    private static final ThreadLocal<Boolean> SINGLE_THREADED = ThreadLocal.withInitial(() -> false);
+
+    private final int parts;
+    private final ExecutorService pool;
+    private final int engineThreadsBefore;
+
+    BatchPasses(int parts) {
+        this.parts = parts;
+        if (parts > 1) {
+            engineThreadsBefore = Engines.threads();
+            AtomicInteger n = new AtomicInteger();
+            pool = Executors.newFixedThreadPool(parts, r -> {
+                Thread t = new Thread(r, "flow-training-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        } else {
+            engineThreadsBefore = 0;
+            pool = null;
+        }
+    }
+
+    /**
+     * Passes for batches of {@code batch} samples on {@code device}: one part per engine thread on a
+     * CPU (at most one per sample), or a single part.
+     *
+     * @param ordered true when the pass draws random numbers from the engine (one part then)
+     */
+    static BatchPasses forBatch(Device device, int batch, boolean ordered) {
+        boolean split = !ordered && Device.Type.CPU.equals(device.getDeviceType());
+        return new BatchPasses(split ? Math.max(1, Math.min(batch, Engines.threads())) : 1);
+    }
+
+    /** How many parts a batch is split into. */
+    int parts() {
+        return parts;
+    }
+
+    /**
+     * Runs the passes of a batch of {@code batch} samples and their backward passes, leaving the
+     * summed gradients in the parameters; returns the batch loss (the sum of the parts' losses).
+     *
+     * @throws ArithmeticException if a part's pass throws one (the others have finished by then)
+     */
+    double run(NDManager root, int batch, Pass pass) {
+        if (parts == 1) return part(root, pass, 0, batch, true);
+        double total = 0;
+        for (double loss : onEachThread(k -> {
+            int from = (int) ((long) batch * k / parts);
+            int to = (int) ((long) batch * (k + 1) / parts);
+            return part(root, pass, from, to - from, k == 0);
+        })) {
+            total += loss;
+        }
+        return total;
+    }
+
+    /**
+     * Runs {@code task(k)} for every part k at the same time, each on its part's thread (on the
+     * calling thread when there is one part), and returns the results in part order.
+     *
+     * @throws RuntimeException the first part's failure (an {@link Error} as it is), once every part
+     *     has finished
+     */
+    <T> List<T> onEachThread(IntFunction<T> task) {
+        if (parts == 1) return java.util.Collections.singletonList(task.apply(0));
+        List<Future<T>> futures = new ArrayList<>(parts);
+        for (int k = 0; k < parts; k++) {
+            int part = k;
+            futures.add(pool.submit(() -> {
+                if (!SINGLE_THREADED.get()) {
+                    // once per thread: the setting also resizes the engine's thread pools
+                    JniUtils.setNumThreads(1);
+                    SINGLE_THREADED.set(true);
+                }
+                return task.apply(part);
+            }));
+        }
+        List<T> results = new ArrayList<>(parts);
+        Throwable failure = null;
+        for (Future<T> f : futures) {
+            try {
+                results.add(f.get());
+            } catch (ExecutionException e) {
+                if (failure == null) failure = e.getCause();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                futures.forEach(x -> x.cancel(false));
+                throw new IllegalStateException("Interrupted while training", e);
+            }
+        }
+        if (failure instanceof RuntimeException re) throw re;
+        if (failure instanceof Error err) throw err;
+        if (failure != null) throw new IllegalStateException(failure);
+        return results;
+    }
+
+    private static double part(NDManager root, Pass pass, int offset, int count, boolean first) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try (NDManager scope = root.newSubManager()) {
+            FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false, first);
+            NDArray loss = pass.loss(ctx, offset, count);
+            NDArray seed = scope.ones(loss.getShape(), loss.getDataType());
+            JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
+            return loss.getFloat();
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** Stops the threads and gives the engine back the thread count it had before. */
+    @Override
+    public void close() {
+        if (pool == null) return;
+        pool.shutdownNow();
+        JniUtils.setNumThreads(engineThreadsBefore);
+    }
+}
