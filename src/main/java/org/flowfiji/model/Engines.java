@@ -24,6 +24,12 @@ public final class Engines {
         if (threads > 0) ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
     }
 
+    /** Whether the C library's allocator keeps freed memory for libtorch's next tensors ({@link NativeAllocator}). */
+    public static boolean allocatorKeepsFreedMemory() {
+        pytorch();
+        return NativeAllocator.keepFreedMemory();
+    }
+
     /** libtorch's intra-op CPU threads on the calling thread. */
     public static int threads() {
         pytorch();
@@ -60,6 +66,7 @@ public final class Engines {
                 ClassLoader before = t.getContextClassLoader();
                 t.setContextClassLoader(Engines.class.getClassLoader());
                 try {
+                    NativeAllocator.keepFreedMemory();
                     engine = Engine.getEngine("PyTorch");
                 } catch (RuntimeException | Error err) {
                     throw new IllegalStateException("The PyTorch engine could not start: " + err.getMessage()
