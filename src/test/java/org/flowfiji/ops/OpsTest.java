@@ -203,7 +203,7 @@ class OpsTest {
         }
     }
 
-    /** With two engine threads a batch is split in two parts (see BatchPasses): runs are still reproducible. */
+    /** With two engine threads a batch is split in two parts (see BatchPasses): short runs of the same seed stay identical. */
     @Test
     void sameSeedTrainsTheSameModel() throws IOException {
         ImageData img = OpsTestData.blobs(4, 32, 32, 1, 6);
