@@ -7,6 +7,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -100,7 +101,6 @@ final class BatchPasses implements AutoCloseable {
      * @throws ArithmeticException if a part's pass throws one (the others have finished by then)
      */
     double run(NDManager root, int batch, Pass pass) {
-        if (parts == 1) return part(root, pass, 0, batch, true);
         double total = 0;
         for (double loss : onEachThread(k -> {
             int from = (int) ((long) batch * k / parts);
@@ -120,7 +120,7 @@ final class BatchPasses implements AutoCloseable {
      *     has finished
      */
     <T> List<T> onEachThread(IntFunction<T> task) {
-        if (parts == 1) return java.util.Collections.singletonList(task.apply(0));
+        if (parts == 1) return Collections.singletonList(task.apply(0));
         List<Future<T>> futures = new ArrayList<>(parts);
         for (int k = 0; k < parts; k++) {
             int part = k;
