@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.ParameterStore;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -27,7 +26,6 @@ import org.flowfiji.data.Normalization;
 import org.flowfiji.data.Normalizer;
 import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
-import org.flowfiji.flow.FlowContext;
 import org.flowfiji.flow.FlowOutput;
 import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
@@ -411,10 +409,7 @@ public final class Benchmarks {
                     }
                 }
             }
-            try (NDManager scope = model.manager().newSubManager()) {
-                FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false);
-                model.flow().initializeFromData(ctx, scope.create(buf, new Shape(b, 1, patch, patch)));
-            }
+            Trainer.initializeFromData(model, buf, b, patch);
             return model;
         } catch (RuntimeException e) {
             model.close();

@@ -160,7 +160,6 @@ public final class Trainer {
         int ch = model.channels();
         int p = s.patchSize();
         int b = s.batchSize();
-        double dims = (double) ch * p * p;
         double logScale = Math.log(model.normalizer().scale());
         long maxIter = s.iterations() > 0 ? s.iterations() : Long.MAX_VALUE;
         double budgetSeconds = s.minutes() > 0 ? s.minutes() * 60 : Double.POSITIVE_INFINITY;
@@ -173,10 +172,7 @@ public final class Trainer {
         attachGradients(params);
         if (s.continueFrom() == null) {
             td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
-            try (NDManager scope = root.newSubManager()) {
-                FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false);
-                model.flow().initializeFromData(ctx, PlaneTensors.create(scope, buf, b, ch, p, p));
-            }
+            initializeFromData(model, buf, b, p);
         }
         Optimizer optimizer = newOptimizer(s);
         byte[] lastGood = model.parameterBytes();
@@ -305,6 +301,14 @@ public final class Trainer {
         model.withSummary(sum).save(s.modelFile());
         double pps = it * (double) b / seconds;
         return new TrainResult(s.modelFile(), it, seconds, pps, runningTrain, bestVal, finished);
+    }
+
+    /** Data-dependent initialisation (ActNorm) from a batch of {@code b} normalised patches of side {@code p}. */
+    public static void initializeFromData(FlowModel model, float[] batch, int b, int p) {
+        try (NDManager scope = model.manager().newSubManager()) {
+            FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false);
+            model.flow().initializeFromData(ctx, PlaneTensors.create(scope, batch, b, model.channels(), p, p));
+        }
     }
 
     /**

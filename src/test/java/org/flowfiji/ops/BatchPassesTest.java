@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.flowfiji.flow.Architecture;
-import org.flowfiji.flow.FlowContext;
 import org.flowfiji.model.FlowModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,10 +29,7 @@ class BatchPassesTest {
     /** A model initialised from the data of {@code init}, its parameters recording gradients. */
     private static FlowModel model(Architecture arch, float[] init, int b) {
         FlowModel m = OpsTest.model(arch, 1);
-        try (NDManager scope = m.manager().newSubManager()) {
-            FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false);
-            m.flow().initializeFromData(ctx, PlaneTensors.create(scope, init, b, 1, PATCH, PATCH));
-        }
+        Trainer.initializeFromData(m, init, b, PATCH);
         Trainer.attachGradients(Trainer.trainable(m));
         return m;
     }
