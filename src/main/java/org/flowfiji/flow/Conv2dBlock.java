@@ -44,14 +44,58 @@ final class Conv2dBlock extends AbstractBlock {
                 .optShape(new Shape(out)).optInitializer(Initializer.ZEROS).build());
     }
 
-    /** Applies the convolution to x [B, in, H, W], giving [B, out, H, W]. */
+    /**
+     * Applies the convolution to x [B, in, H, W], giving [B, out, H, W] in the standard
+     * (row-major NCHW) layout.
+     */
     NDArray apply(FlowContext ctx, NDArray x) {
+        return standardLayout(applyChannelsLast(ctx, x, weight(ctx, x)));
+    }
+
+    /**
+     * The weight [out, in, k, k] as an array of the pass's scope whose memory is laid out
+     * channels-last ([out, k, k, in] in memory), computed from the parameter (gradients flow back
+     * to it). Given such a weight, the engine runs the convolution channels-last: a
+     * channels-first input is reordered once inside the convolution, a channels-last input not at
+     * all, and the result is channels-last. At the few to tens of channels of coupling networks
+     * this runs the oneDNN kernels 1.3 to 2 times faster than the channels-first layout, whose
+     * every convolution reorders its input and output (docs/benchmarks.md).
+     */
+    NDArray weight(FlowContext ctx, NDArray like) {
+        return channelsLast(Tensors.inScope(ctx, Tensors.operand(ctx, weight, like)));
+    }
+
+    /**
+     * w [out, in, k, k] copied into channels-last memory order ([out, k, k, in] in memory), same
+     * shape and values; the copy belongs to w's manager and carries w's gradient.
+     */
+    static NDArray channelsLast(NDArray w) {
+        Shape s = w.getShape();
+        // a permuted view cannot be flattened in place, so this reshape copies into [out, k, k, in] order
+        return w.transpose(0, 2, 3, 1).reshape(s.get(0), -1)
+                .reshape(s.get(0), s.get(2), s.get(3), s.get(1)).transpose(0, 3, 1, 2);
+    }
+
+    /**
+     * The convolution with a weight from {@link #weight}: [B, out, H, W] as the engine leaves it
+     * (channels-last in memory on the CPU), for the next convolution or elementwise operation.
+     */
+    NDArray applyChannelsLast(FlowContext ctx, NDArray x, NDArray w) {
         Tensors.requireChannels("Convolution", x, in);
-        // the convolution's result attaches to x's manager, so the parameters need no views
-        NDArray w = Tensors.operand(ctx, weight, x);
+        // the convolution's result attaches to x's manager
         NDArray b = Tensors.operand(ctx, bias, x);
         int pad = kernel / 2;
         return Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1).singletonOrThrow();
+    }
+
+    /**
+     * y with the same shape and values in row-major [B, C, H, W] memory order: a copy when y is
+     * laid out otherwise (flattening a permuted layout cannot be a view), y's own memory when
+     * it already is.
+     */
+    static NDArray standardLayout(NDArray y) {
+        Shape s = y.getShape();
+        return y.reshape(s.get(0), -1).reshape(s);
     }
 
     @Override

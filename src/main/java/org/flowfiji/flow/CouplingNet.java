@@ -103,8 +103,9 @@ public final class CouplingNet extends AbstractBlock {
         long rowBytes = s.get(0) * hidden * s.get(3) * Float.BYTES;
         int r = radius();
         long rows = Math.max(4L * r, bandBytes / rowBytes - 2L * r);
+        Weights w = new Weights(ctx, h);
         if (ctx.training() || rows >= height) {
-            return applyWhole(ctx, h);
+            return applyWhole(ctx, h, w);
         }
         try (NDManager parts = ctx.manager().newSubManager()) {
             NDList bands = new NDList();
@@ -116,7 +117,7 @@ public final class CouplingNet extends AbstractBlock {
                     FlowContext bc = new FlowContext(ctx.parameters(), band, false, ctx.wantMap());
                     NDArray in = h.get(new NDIndex(":, :, {}:{}", a, e));
                     in.attach(band);
-                    NDArray out = applyWhole(bc, in).get(new NDIndex(":, :, {}:{}", y0 - a, y1 - a));
+                    NDArray out = applyWhole(bc, in, w).get(new NDIndex(":, :, {}:{}", y0 - a, y1 - a));
                     out.attach(parts);
                     bands.add(out);
                 }
@@ -135,16 +136,41 @@ public final class CouplingNet extends AbstractBlock {
         return 2 + 2 * residual.size();
     }
 
-    private NDArray applyWhole(FlowContext ctx, NDArray h) {
-        NDArray a = first.apply(ctx, h);
+    /** Every convolution's weight of one pass, in the layout of {@link Conv2dBlock#weight}. */
+    private final class Weights {
+        final NDArray first;
+        final NDArray middle;
+        final NDArray[][] residual;
+        final NDArray last;
+
+        Weights(FlowContext ctx, NDArray like) {
+            first = CouplingNet.this.first.weight(ctx, like);
+            middle = CouplingNet.this.middle == null ? null : CouplingNet.this.middle.weight(ctx, like);
+            residual = new NDArray[CouplingNet.this.residual.size()][];
+            for (int k = 0; k < residual.length; k++) {
+                Conv2dBlock[] r = CouplingNet.this.residual.get(k);
+                residual[k] = new NDArray[] {r[0].weight(ctx, like), r[1].weight(ctx, like)};
+            }
+            last = CouplingNet.this.last.weight(ctx, like);
+        }
+    }
+
+    /**
+     * The network on the whole of h. The hidden activations stay channels-last in memory between
+     * the convolutions (see {@link Conv2dBlock#weight}); the output is returned in the standard layout.
+     */
+    private NDArray applyWhole(FlowContext ctx, NDArray h, Weights w) {
+        NDArray a = first.applyChannelsLast(ctx, h, w.first);
         if (middle != null) {
-            a = middle.apply(ctx, Activation.relu(a));
+            a = middle.applyChannelsLast(ctx, Activation.relu(a), w.middle);
         } else {
-            for (Conv2dBlock[] r : residual) {
-                a = a.add(r[1].apply(ctx, Activation.relu(r[0].apply(ctx, Activation.relu(a)))));
+            for (int k = 0; k < residual.size(); k++) {
+                Conv2dBlock[] r = residual.get(k);
+                NDArray inner = r[0].applyChannelsLast(ctx, Activation.relu(a), w.residual[k][0]);
+                a = a.add(r[1].applyChannelsLast(ctx, Activation.relu(inner), w.residual[k][1]));
             }
         }
-        return last.apply(ctx, Activation.relu(a));
+        return Conv2dBlock.standardLayout(last.applyChannelsLast(ctx, Activation.relu(a), w.last));
     }
 
     @Override

@@ -164,7 +164,8 @@ public final class MaskedConv2d extends AbstractBlock {
     public Weights weights(FlowContext ctx, NDArray like, NDManager manager, boolean detach) {
         NDArray w = value(ctx, weight, like, manager, detach);
         NDArray b = value(ctx, bias, like, manager, detach);
-        return new Weights(maskArray(manager, like.getDataType()).mul(w), b);
+        // channels-last, so that the convolutions run in that layout (see Conv2dBlock#weight)
+        return new Weights(Conv2dBlock.channelsLast(maskArray(manager, like.getDataType()).mul(w)), b);
     }
 
     private static NDArray value(FlowContext ctx, Parameter p, NDArray like, NDManager manager, boolean detach) {
@@ -188,7 +189,11 @@ public final class MaskedConv2d extends AbstractBlock {
      */
     public record Weights(NDArray weight, NDArray bias) {}
 
-    /** Applies the convolution with weights fetched by {@link #weights}: {@code [B, in, H, W] -> [B, out, H, W]}. */
+    /**
+     * Applies the convolution with weights fetched by {@link #weights}: {@code [B, in, H, W] -> [B, out, H, W]},
+     * laid out channels-last in memory on the CPU (see {@link Conv2dBlock#standardLayout} for the
+     * standard layout).
+     */
     public NDArray apply(Weights w, NDArray x) {
         if (x.getShape().dimension() != 4 || x.getShape().get(1) != inChannels) {
             throw new IllegalArgumentException(

@@ -1,0 +1,126 @@
+package org.flowfiji.flow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.GradientCollector;
+import ai.djl.util.Pair;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The coupling networks run their convolutions channels-last (weights copied into that layout on
+ * every pass). Their outputs and their parameters' gradients must be those of the same network
+ * written with plain channels-first convolutions of the parameters, in evaluation and in training.
+ */
+class CouplingNetLayoutTest {
+
+    static Stream<Arguments> nets() {
+        Supplier<CouplingNet> glow = () -> CouplingNet.glow(3, 8, 6, 5);
+        Supplier<CouplingNet> resNet = () -> CouplingNet.resNet(3, 8, 6, 2, 5);
+        return Stream.of(Arguments.of("glow", glow), Arguments.of("resnet", resNet));
+    }
+
+    private static CouplingNet prepared(NDManager m, Supplier<CouplingNet> factory, Shape shape) {
+        CouplingNet net = factory.get();
+        net.initialize(m, DataType.FLOAT32, shape);
+        // non-zero weights everywhere, the zero-initialised last layer included
+        for (Pair<String, Parameter> p : net.getParameters()) {
+            NDArray a = p.getValue().getArray();
+            a.set(FlowLayerContract.randn(m, a.getShape(), p.getKey().hashCode()).mul(0.3f).toFloatArray());
+        }
+        return net;
+    }
+
+    /** The network with standard-layout convolutions of the parameters, by name. */
+    private static NDArray reference(CouplingNet net, NDArray x) {
+        Map<String, NDArray> p = new HashMap<>();
+        for (Pair<String, Parameter> e : net.getParameters()) {
+            // DJL numbers child blocks: "01first_weight", "02middle_bias", ...
+            p.put(e.getKey().replaceFirst("^\\d+", ""), e.getValue().getArray());
+        }
+        NDArray a = conv(x, p, "first");
+        if (p.containsKey("middle_weight")) {
+            a = conv(Activation.relu(a), p, "middle");
+        } else {
+            for (int k = 0; p.containsKey("res" + k + "a_weight"); k++) {
+                a = a.add(conv(Activation.relu(conv(Activation.relu(a), p, "res" + k + "a")), p, "res" + k + "b"));
+            }
+        }
+        return conv(Activation.relu(a), p, "last");
+    }
+
+    private static NDArray conv(NDArray x, Map<String, NDArray> p, String name) {
+        NDArray w = p.get(name + "_weight");
+        int pad = (int) w.getShape().get(2) / 2;
+        return Conv2d.conv2d(x, w, p.get(name + "_bias"), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1)
+                .singletonOrThrow();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("nets")
+    void evaluationMatchesStandardLayoutConvolutions(String name, Supplier<CouplingNet> factory) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape shape = new Shape(2, 3, 9, 13);
+            CouplingNet net = prepared(m, factory, shape);
+            NDArray x = FlowLayerContract.randn(m, shape, 3);
+            try (NDManager pass = m.newSubManager()) {
+                NDArray out = net.apply(FlowLayerContract.eval(pass), x);
+                assertEquals(new Shape(2, 6, 9, 13), out.getShape());
+                FlowLayerContract.assertClose(reference(net, x), out, 1e-5, name + " output");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("nets")
+    void trainingGradientsMatchStandardLayoutConvolutions(String name, Supplier<CouplingNet> factory) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape shape = new Shape(2, 3, 9, 13);
+            CouplingNet net = prepared(m, factory, shape);
+            CouplingNet twin = prepared(m, factory, shape);
+            NDArray x = FlowLayerContract.randn(m, shape, 3);
+            NDArray r = FlowLayerContract.randn(m, new Shape(2, 6, 9, 13), 4);
+            for (CouplingNet n : new CouplingNet[] {net, twin}) {
+                for (Parameter p : n.getParameters().values()) {
+                    p.getArray().setRequiresGradient(true);
+                }
+            }
+            try (NDManager pass = m.newSubManager()) {
+                NDArray xs = x.duplicate();
+                xs.attach(pass);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(net.apply(FlowLayerContract.training(pass), xs).mul(r).sum());
+                }
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(reference(twin, xs).mul(r).sum());
+                }
+                double largest = 0;
+                for (Pair<String, Parameter> p : net.getParameters()) {
+                    NDArray g = p.getValue().getArray().getGradient();
+                    NDArray expected = twin.getParameters().get(p.getKey()).getArray().getGradient();
+                    double scale = FlowLayerContract.maxAbs(expected);
+                    largest = Math.max(largest, scale);
+                    // float32 sums in another order: compare against the parameter's largest gradient
+                    double worst = FlowLayerContract.maxAbs(expected.sub(g));
+                    assertTrue(worst <= 1e-4 * Math.max(1, scale),
+                            name + " gradient of " + p.getKey() + " differs by " + worst + " (largest " + scale + ")");
+                }
+                assertTrue(largest > 1e-2, "the reference gradients are not all zero");
+            }
+        }
+    }
+}
