@@ -28,6 +28,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CouplingNetLayoutTest {
 
+    private static final Shape IN = new Shape(2, 3, 9, 13);
+    private static final Shape OUT = new Shape(2, 6, 9, 13);
+
     static Stream<Arguments> nets() {
         Supplier<CouplingNet> glow = () -> CouplingNet.glow(3, 8, 6, 5);
         Supplier<CouplingNet> resNet = () -> CouplingNet.resNet(3, 8, 6, 2, 5);
@@ -74,12 +77,11 @@ class CouplingNetLayoutTest {
     @MethodSource("nets")
     void evaluationMatchesStandardLayoutConvolutions(String name, Supplier<CouplingNet> factory) {
         try (NDManager m = NDManager.newBaseManager()) {
-            Shape shape = new Shape(2, 3, 9, 13);
-            CouplingNet net = prepared(m, factory, shape);
-            NDArray x = FlowLayerContract.randn(m, shape, 3);
+            CouplingNet net = prepared(m, factory, IN);
+            NDArray x = FlowLayerContract.randn(m, IN, 3);
             try (NDManager pass = m.newSubManager()) {
                 NDArray out = net.apply(FlowLayerContract.eval(pass), x);
-                assertEquals(new Shape(2, 6, 9, 13), out.getShape());
+                assertEquals(OUT, out.getShape());
                 FlowLayerContract.assertClose(reference(net, x), out, 1e-5, name + " output");
             }
         }
@@ -89,11 +91,10 @@ class CouplingNetLayoutTest {
     @MethodSource("nets")
     void trainingGradientsMatchStandardLayoutConvolutions(String name, Supplier<CouplingNet> factory) {
         try (NDManager m = NDManager.newBaseManager()) {
-            Shape shape = new Shape(2, 3, 9, 13);
-            CouplingNet net = prepared(m, factory, shape);
-            CouplingNet twin = prepared(m, factory, shape);
-            NDArray x = FlowLayerContract.randn(m, shape, 3);
-            NDArray r = FlowLayerContract.randn(m, new Shape(2, 6, 9, 13), 4);
+            CouplingNet net = prepared(m, factory, IN);
+            CouplingNet twin = prepared(m, factory, IN);
+            NDArray x = FlowLayerContract.randn(m, IN, 3);
+            NDArray r = FlowLayerContract.randn(m, OUT, 4);
             for (CouplingNet n : new CouplingNet[] {net, twin}) {
                 for (Parameter p : n.getParameters().values()) {
                     p.getArray().setRequiresGradient(true);
