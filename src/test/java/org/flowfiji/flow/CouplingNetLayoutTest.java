@@ -41,10 +41,7 @@ class CouplingNetLayoutTest {
         CouplingNet net = factory.get();
         net.initialize(m, DataType.FLOAT32, shape);
         // non-zero weights everywhere, the zero-initialised last layer included
-        for (Pair<String, Parameter> p : net.getParameters()) {
-            NDArray a = p.getValue().getArray();
-            a.set(FlowLayerContract.randn(m, a.getShape(), p.getKey().hashCode()).mul(0.3f).toFloatArray());
-        }
+        FlowLayerContract.perturb(net, 7);
         return net;
     }
 
