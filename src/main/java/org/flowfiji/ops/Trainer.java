@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import java.io.IOException;
@@ -157,24 +156,39 @@ public final class Trainer {
                                     TrainingListener listener, Cancellation cancel, Path checkpoint, ImageData data)
             throws IOException {
         Engines.pytorch().setRandomSeed((int) s.seed());
-        int ch = model.channels();
         int p = s.patchSize();
         int b = s.batchSize();
-        double logScale = Math.log(model.normalizer().scale());
-        long maxIter = s.iterations() > 0 ? s.iterations() : Long.MAX_VALUE;
-        double budgetSeconds = s.minutes() > 0 ? s.minutes() * 60 : Double.POSITIVE_INFINITY;
-        boolean distil = teacher != null;
-        Distillation distillation = distil ? new Distillation(model.flow(), teacher.flow()) : null;
-
-        float[] buf = new float[b * ch * p * p];
-        NDManager root = model.manager();
+        Distillation distillation = teacher != null ? new Distillation(model.flow(), teacher.flow()) : null;
+        float[] buf = new float[b * model.channels() * p * p];
         List<Parameter> params = trainable(model);
         attachGradients(params);
         if (s.continueFrom() == null) {
             td.nextTrainingBatch(buf, b, model.normalizer(), model.isInteger());
             initializeFromData(model, buf, b, p);
         }
-        Optimizer optimizer = newOptimizer(s);
+        FlatAdam[] optimizer = new FlatAdam[passes.parts()];
+        resetOptimizer(optimizer, model.manager(), params, s);
+        try {
+            return iterate(model, passes, td, s, listener, cancel, checkpoint, data, distillation, buf, params, optimizer);
+        } finally {
+            for (FlatAdam share : optimizer) {
+                if (share != null) share.close();
+            }
+        }
+    }
+
+    private static TrainResult iterate(FlowModel model, BatchPasses passes, TrainingData td, TrainSettings s,
+                                       TrainingListener listener, Cancellation cancel, Path checkpoint, ImageData data,
+                                       Distillation distillation, float[] buf, List<Parameter> params, FlatAdam[] optimizer)
+            throws IOException {
+        int ch = model.channels();
+        int p = s.patchSize();
+        int b = s.batchSize();
+        double logScale = Math.log(model.normalizer().scale());
+        long maxIter = s.iterations() > 0 ? s.iterations() : Long.MAX_VALUE;
+        double budgetSeconds = s.minutes() > 0 ? s.minutes() * 60 : Double.POSITIVE_INFINITY;
+        boolean distil = distillation != null;
+        NDManager root = model.manager();
         byte[] lastGood = model.parameterBytes();
         byte[] best = lastGood;
         double bestVal = Double.NaN;
@@ -201,23 +215,15 @@ public final class Trainer {
                 lossNats = passes.run(root, b, distil
                         ? (ctx, offset, count) -> distillation.estimate(ctx, b, p, p).loss()
                         : negativeLogLikelihood(model, buf, b, p));
-                // each part's thread takes every parts-th parameter: its gradient's squared norm,
-                // then (once the global norm is known) its update
-                int n = params.size();
-                int parts = passes.parts();
-                NDArray[] grads = new NDArray[n];
-                for (int i = 0; i < n; i++) {
-                    grads[i] = params.get(i).getArray().getGradient();
-                    grads[i].attach(scope);
-                }
+                // each part's thread takes its share of the parameters (every parts-th one): the
+                // squared norm of its gradients, then (once the global norm is known) its update
+                NDArray[] grads = new NDArray[optimizer.length];
                 double norm2 = 0;
                 for (double sq : passes.onEachThread(k -> {
+                    grads[k] = optimizer[k].gradients(scope);
+                    if (grads[k] == null) return 0.0;
                     try (NDManager partScope = scope.newSubManager()) {
-                        NDList squares = new NDList();
-                        for (int i = k; i < n; i += parts) squares.add(grads[i].square().sum());
-                        if (squares.isEmpty()) return 0.0;
-                        NDArray sum = NDArrays.stack(squares).sum();
-                        squares.attach(partScope);
+                        NDArray sum = grads[k].square().sum();
                         sum.attach(partScope);
                         return (double) sum.getFloat();
                     }
@@ -228,13 +234,8 @@ public final class Trainer {
                 if (ok) {
                     double norm = Math.sqrt(norm2);
                     float factor = (float) (s.gradientClip() > 0 && norm > s.gradientClip() ? s.gradientClip() / norm : 1.0);
-                    Optimizer opt = optimizer;
-                    List<Parameter> ps = params;
                     passes.onEachThread(k -> {
-                        for (int i = k; i < n; i += parts) {
-                            Parameter prm = ps.get(i);
-                            opt.update(prm.getId(), prm.getArray(), factor == 1f ? grads[i] : grads[i].mul(factor));
-                        }
+                        optimizer[k].step(grads[k], factor, scope);
                         return null;
                     });
                 }
@@ -247,7 +248,7 @@ public final class Trainer {
                 model.loadParameterBytes(lastGood);
                 params = trainable(model);
                 attachGradients(params);
-                optimizer = newOptimizer(s);
+                resetOptimizer(optimizer, root, params, s);
                 listener.onMessage("Iteration " + it + ": loss or gradient not finite; restored the last good parameters");
                 if (badSteps >= MAX_BAD_STEPS) {
                     throw new IllegalStateException("Training diverged: " + badSteps
@@ -333,13 +334,26 @@ public final class Trainer {
         return params;
     }
 
-    private static Optimizer newOptimizer(TrainSettings s) {
-        Tracker lr = s.warmupIterations() > 0
+    /**
+     * Fresh Adam state (closing the previous one) for each part's thread: share k holds every
+     * parts-th parameter from the k-th.
+     */
+    private static void resetOptimizer(FlatAdam[] shares, NDManager root, List<Parameter> params, TrainSettings s) {
+        int parts = shares.length;
+        for (int k = 0; k < parts; k++) {
+            if (shares[k] != null) shares[k].close();
+            List<Parameter> share = new ArrayList<>();
+            for (int i = k; i < params.size(); i += parts) share.add(params.get(i));
+            shares[k] = new FlatAdam(root, share, learningRate(s));
+        }
+    }
+
+    private static Tracker learningRate(TrainSettings s) {
+        return s.warmupIterations() > 0
                 ? Tracker.warmUp().setMainTracker(Tracker.fixed((float) s.learningRate()))
                     .optWarmUpSteps(s.warmupIterations()).optWarmUpBeginValue((float) (s.learningRate() / s.warmupIterations()))
                     .build()
                 : Tracker.fixed((float) s.learningRate());
-        return Optimizer.adam().optLearningRateTracker(lr).build();
     }
 
     private static double remainingSeconds(long it, long maxIter, double elapsed, double budget) {
