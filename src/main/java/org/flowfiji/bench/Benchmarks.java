@@ -65,8 +65,14 @@ public final class Benchmarks {
 
     /** Side of the training patches in every training scenario. */
     public static final int PATCH = 32;
-    /** Training iterations left out of the throughput (start-up of kernels and allocators); 1 when quick. */
+    /** Training iterations left out of the throughput at least (start-up of kernels and allocators); 1 when quick. */
     static final int WARMUP_ITERATIONS = 3;
+    /**
+     * Share of a training scenario's time left out of its steady-state throughput: the Java side's
+     * code is compiled while it runs, and the first seconds are slower (measured: Glow iterations
+     * took 100-130 ms for the first 4 s of a run, then 80-90 ms).
+     */
+    static final double WARMUP_SHARE = 0.2;
 
     private final BenchSettings settings;
     private final ImageData trainingImage;
@@ -114,22 +120,31 @@ public final class Benchmarks {
         }
     }
 
+    /**
+     * Where the steady state of a training run begins: the first of {@code marks} ({iteration,
+     * nanoTime} at the end of each iteration, in order) that ends after the first {@code share} of
+     * the run's span (from the first mark to the last) and is at least iteration {@code warmup};
+     * null when there is none before the last mark (nothing left to time).
+     */
+    static long[] steadyStateStart(List<long[]> marks, int warmup, double share) {
+        if (marks.size() < 2) return null;
+        long first = marks.get(0)[1];
+        long[] last = marks.get(marks.size() - 1);
+        long warmEnd = first + (long) (share * (last[1] - first));
+        for (long[] m : marks) {
+            if (m == last) return null;
+            if (m[0] >= warmup && m[1] >= warmEnd) return m;
+        }
+        return null;
+    }
+
     /** Training throughput of one architecture; sizes left at 0 take the architecture's defaults. */
     public JsonObject training(Architecture arch, int levels, int steps, int hidden, int batch) throws IOException {
         Path dir = Files.createTempDirectory("flows-bench");
         Path modelFile = dir.resolve("bench.flow");
         int warmup = settings.quick() ? 1 : WARMUP_ITERATIONS;
-        long[] marks = new long[2];
-        long[] iterations = new long[2];
-        TrainingListener listener = s -> {
-            long now = System.nanoTime();
-            if (s.iteration() == warmup) {
-                marks[0] = now;
-                iterations[0] = s.iteration();
-            }
-            marks[1] = now;
-            iterations[1] = s.iteration();
-        };
+        List<long[]> marks = new ArrayList<>(); // {iteration, nanoTime} at the end of every iteration
+        TrainingListener listener = s -> marks.add(new long[] {s.iteration(), System.nanoTime()});
         TrainSettings ts = TrainSettings.builder()
                 .setArchitecture(arch)
                 .setModelFile(modelFile)
@@ -146,14 +161,17 @@ public final class Benchmarks {
                 .build();
         try {
             TrainResult r = Trainer.train(trainingImage, ts, listener, null);
-            long n = iterations[0] == warmup ? iterations[1] - iterations[0] : 0;
-            double seconds = (marks[1] - marks[0]) * 1e-9;
+            long[] from = steadyStateStart(marks, warmup, WARMUP_SHARE);
+            long[] last = marks.isEmpty() ? null : marks.get(marks.size() - 1);
+            long n = from == null ? 0 : last[0] - from[0];
+            double seconds = n > 0 ? (last[1] - from[1]) * 1e-9 : 0;
             JsonObject o = new JsonObject();
             o.addProperty("patches_per_second", n > 0 ? n * batch / seconds : r.patchesPerSecond());
             o.addProperty("patches_per_second_including_warmup", r.patchesPerSecond());
             o.addProperty("iterations", r.iterations());
             o.addProperty("timed_iterations", n);
-            o.addProperty("warmup_iterations", n > 0 ? warmup : 0);
+            o.addProperty("warmup_iterations", n > 0 ? from[0] : 0);
+            o.addProperty("warmup_seconds", n > 0 ? (from[1] - marks.get(0)[1]) * 1e-9 : 0);
             o.addProperty("seconds", r.seconds());
             o.addProperty("batch", batch);
             o.addProperty("patch", PATCH);
