@@ -1,6 +1,8 @@
 package org.flowfiji.flow;
 
+import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -9,17 +11,28 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 
 /**
  * A same-padded 2-D convolution with bias, used inside coupling networks and priors.
  *
- * <p>{@code y = w * x + b}: x [B, in, H, W], weight [out, in, k, k], bias [out], y [B, out, H, W]
- * (stride 1, padding k/2, k odd). The weight starts either at N(0, 1/(in·k·k)) from a seed or at
+ * <p>{@code y = w * x + b}: x [B, in, H, W], kernel w [out, in, k, k], bias [out], y [B, out, H, W]
+ * (stride 1, padding k/2, k odd). The kernel starts either at N(0, 1/(in·k·k)) from a seed or at
  * zero (a zero-initialised last layer makes a coupling start as the identity).
+ *
+ * <p>The kernel is stored channels-last: the parameter "weight" has shape [out, k, k, in] and
+ * holds w[o, c, i, j] at [o, i, j, c], so that a pass hands the engine the kernel as a permuted
+ * view of the parameter, without a copy (see {@link #weight}). Files of version 1 hold the kernel as
+ * [out, in, k, k]; {@link #loadParameters} converts them.
  */
 final class Conv2dBlock extends AbstractBlock {
 
-    private static final byte VERSION = 1;
+    /** 2: kernel stored [out, k, k, in]; 1: kernel stored [out, in, k, k]. */
+    private static final byte VERSION = 2;
 
     private final int in;
     private final int out;
@@ -37,9 +50,18 @@ final class Conv2dBlock extends AbstractBlock {
         this.in = in;
         this.out = out;
         this.kernel = kernel;
-        Initializer w = zeroInit ? Initializer.ZEROS : Init.normal(Math.sqrt(1.0 / (in * kernel * kernel)), seed);
+        // the same values as a [out, in, k, k] kernel drawn from the seed, stored channels-last
+        Initializer w = zeroInit ? Initializer.ZEROS : (manager, shape, type) -> {
+            try (NDManager staging = manager.newSubManager()) {
+                NDArray standard = Init.normal(Math.sqrt(1.0 / (in * kernel * kernel)), seed)
+                        .initialize(staging, new Shape(out, in, kernel, kernel), type);
+                NDArray stored = stored(standard);
+                stored.attach(manager);
+                return stored;
+            }
+        };
         weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
-                .optShape(new Shape(out, in, kernel, kernel)).optInitializer(w).build());
+                .optShape(new Shape(out, kernel, kernel, in)).optInitializer(w).build());
         bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
                 .optShape(new Shape(out)).optInitializer(Initializer.ZEROS).build());
     }
@@ -53,16 +75,20 @@ final class Conv2dBlock extends AbstractBlock {
     }
 
     /**
-     * The weight [out, in, k, k] as an array of the pass's scope whose memory is laid out
-     * channels-last ([out, k, k, in] in memory), computed from the parameter (gradients flow back
-     * to it). Given such a weight, the engine runs the convolution channels-last: a
-     * channels-first input is reordered once inside the convolution, a channels-last input not at
-     * all, and the result is channels-last. At the few to tens of channels of coupling networks
-     * this runs the oneDNN kernels 1.3 to 2 times faster than the channels-first layout, whose
-     * every convolution reorders its input and output (docs/benchmarks.md).
+     * The kernel [out, in, k, k] for a pass over {@code like}: a view of the parameter (gradients
+     * flow back to it) attached to the pass's scope, whose memory is laid out channels-last
+     * ([out, k, k, in] in memory, as stored). Given such a kernel, the engine runs the convolution
+     * channels-last: a channels-first input is reordered once inside the convolution, a
+     * channels-last input not at all, and the result is channels-last. At the few to tens of
+     * channels of coupling networks this runs the oneDNN kernels 1.3 to 2 times faster than the
+     * channels-first layout, whose every convolution reorders its input and output
+     * (docs/benchmarks.md).
      */
     NDArray weight(FlowContext ctx, NDArray like) {
-        return channelsLast(Tensors.inScope(ctx, Tensors.operand(ctx, weight, like)));
+        NDArray w = Tensors.operand(ctx, weight, like).transpose(0, 3, 1, 2);
+        // the view is computed from the parameter, so it starts in the parameter's manager
+        w.attach(ctx.manager());
+        return w;
     }
 
     /**
@@ -70,10 +96,14 @@ final class Conv2dBlock extends AbstractBlock {
      * shape and values; the copy belongs to w's manager and carries w's gradient.
      */
     static NDArray channelsLast(NDArray w) {
+        return stored(w).transpose(0, 3, 1, 2);
+    }
+
+    /** A kernel w [out, in, k, k] as stored: [out, k, k, in], contiguous (a copy in w's manager). */
+    private static NDArray stored(NDArray w) {
         Shape s = w.getShape();
         // a permuted view cannot be flattened in place, so this reshape copies into [out, k, k, in] order
-        return w.transpose(0, 2, 3, 1).reshape(s.get(0), -1)
-                .reshape(s.get(0), s.get(2), s.get(3), s.get(1)).transpose(0, 3, 1, 2);
+        return w.transpose(0, 2, 3, 1).reshape(s.get(0), -1).reshape(s.get(0), s.get(2), s.get(3), s.get(1));
     }
 
     /**
@@ -103,6 +133,45 @@ final class Conv2dBlock extends AbstractBlock {
             ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.head();
         return new NDList(apply(new FlowContext(parameterStore, x.getManager(), training, false), x));
+    }
+
+    @Override
+    protected void loadMetadata(byte loadVersion, DataInputStream is) throws IOException, MalformedModelException {
+        if (loadVersion != 1 && loadVersion != VERSION) {
+            throw new MalformedModelException("Cannot load parameters of a convolution: file has version "
+                    + loadVersion + ", this software reads versions 1 and " + VERSION);
+        }
+        readInputShapes(is);
+    }
+
+    /** Reads version 2, or version 1 with its [out, in, k, k] kernel stored channels-last. */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is) throws IOException, MalformedModelException {
+        byte loadVersion = is.readByte();
+        loadMetadata(loadVersion, is);
+        if (loadVersion == VERSION) {
+            weight.load(manager, is);
+        } else {
+            // a parameter can only be given its array by load: read the old kernel, write it as
+            // stored now, and load that
+            Parameter old = Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).build();
+            old.load(manager, is);
+            try (NDManager staging = manager.newSubManager()) {
+                NDArray standard = old.getArray();
+                standard.attach(staging);
+                Shape expected = new Shape(out, in, kernel, kernel);
+                if (!expected.equals(standard.getShape())) {
+                    throw new MalformedModelException("Convolution kernel has shape " + standard.getShape()
+                            + ", expected " + expected);
+                }
+                Parameter converted = Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
+                        .optArray(stored(standard)).build();
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                converted.save(new DataOutputStream(bytes));
+                weight.load(manager, new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+            }
+        }
+        bias.load(manager, is);
     }
 
     @Override

@@ -22,9 +22,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The coupling networks run their convolutions channels-last (weights copied into that layout on
- * every pass). Their outputs and their parameters' gradients must be those of the same network
- * written with plain channels-first convolutions of the parameters, in evaluation and in training.
+ * The coupling networks run their convolutions channels-last (kernels stored in that layout). Their
+ * outputs and their parameters' gradients must be those of the same network written with plain
+ * channels-first convolutions of the kernels, in evaluation and in training.
  */
 class CouplingNetLayoutTest {
 
@@ -64,7 +64,11 @@ class CouplingNetLayoutTest {
     }
 
     private static NDArray conv(NDArray x, Map<String, NDArray> p, String name) {
-        NDArray w = p.get(name + "_weight");
+        // the parameter holds the kernel [out, in, k, k] as [out, k, k, in]: here it is copied into a
+        // row-major [out, in, k, k] array (flattening the permuted view copies)
+        NDArray stored = p.get(name + "_weight");
+        Shape s = stored.getShape();
+        NDArray w = stored.transpose(0, 3, 1, 2).reshape(s.get(0), -1).reshape(s.get(0), s.get(3), s.get(1), s.get(2));
         int pad = (int) w.getShape().get(2) / 2;
         return Conv2d.conv2d(x, w, p.get(name + "_bias"), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1)
                 .singletonOrThrow();
