@@ -43,8 +43,12 @@ import org.flowfiji.flow.FlowConfig;
 public final class ModelFile {
     private ModelFile() {}
 
-    /** The format this code writes; files with a newer major format are refused. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The format this code writes; files with a newer format are refused. 2: convolution kernels
+     * stored channels-last (the parameter stream's convolution layers at version 2); version 1
+     * files are read too.
+     */
+    public static final int FORMAT_VERSION = 2;
     static final String JSON_ENTRY = "flow.json";
     static final String PARAMS_ENTRY = "parameters.djl";
     /** Version of this toolkit, from the jar manifest when packaged. */

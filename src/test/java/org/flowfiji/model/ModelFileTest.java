@@ -107,6 +107,25 @@ class ModelFileTest {
     }
 
     @Test
+    void newerFormatIsRefusedWithAnUpdateMessage() throws IOException {
+        Path f = dir.resolve("m.flow");
+        try (FlowModel m = tinyModel(Architecture.GLOW)) {
+            m.save(f);
+        }
+        var json = ModelFile.readJson(f);
+        assertEquals(ModelFile.FORMAT_VERSION, json.get("format_version").getAsInt());
+        json.addProperty("format_version", ModelFile.FORMAT_VERSION + 1);
+        Path newer = dir.resolve("newer.flow");
+        try (OutputStream os = Files.newOutputStream(newer); ZipOutputStream z = new ZipOutputStream(os)) {
+            z.putNextEntry(new ZipEntry(ModelFile.JSON_ENTRY));
+            z.write(json.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        ModelFileException e = assertThrows(ModelFileException.class, () -> FlowModel.load(newer, "cpu"));
+        assertTrue(e.getMessage().contains("is newer than this software reads")
+                && e.getMessage().contains("update"), e.getMessage());
+    }
+
+    @Test
     void notAModelAndMissingFilesAreRefused() throws IOException {
         Path txt = dir.resolve("notes.flow");
         Files.writeString(txt, "hello");
