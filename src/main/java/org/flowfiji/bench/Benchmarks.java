@@ -54,8 +54,9 @@ import org.flowfiji.ops.TrainingListener;
  *       iteration through the training listener, so start-up and the final save are excluded;</li>
  *   <li>maps: megapixels/s of {@link Mapper#map} in exact mode with its default tiling;</li>
  *   <li>sampling: images/s of {@link Sampler#sample};</li>
- *   <li>map scaling: seconds and peak resident memory of one map per image size, each in a child
- *       JVM ({@link MapProbe}) so that each peak belongs to that size alone;</li>
+ *   <li>map scaling: seconds (median of repeated maps for the small sizes) and peak resident
+ *       memory of the maps of each image size, each size in a child JVM ({@link MapProbe}) so
+ *       that each peak belongs to that size alone;</li>
  *   <li>arithmetic: GFLOP/s of the flow's density pass with map on a whole image (convolutions
  *       counted by {@link FlopCount}) against the matrix-multiply and 3x3-convolution rates of the
  *       same engine measured in the same run.</li>
@@ -234,8 +235,9 @@ public final class Benchmarks {
     }
 
     /**
-     * Seconds and peak resident memory of one exact map per image size, each size in a child JVM
-     * started with {@code -Xmx} {@link BenchSettings#childHeap()} (see {@link MapProbe}).
+     * Seconds (the median of repeated maps for the small sizes) and peak resident memory of exact
+     * maps per image size, each size in a child JVM started with {@code -Xmx}
+     * {@link BenchSettings#childHeap()} (see {@link MapProbe}).
      */
     public JsonObject mapScaling(Architecture arch) throws IOException, InterruptedException {
         JsonArray rows = new JsonArray();
@@ -245,7 +247,7 @@ public final class Benchmarks {
         JsonObject o = new JsonObject();
         o.add("sizes", rows);
         o.addProperty("child_heap", settings.childHeap());
-        o.addProperty("peak_memory_method", "VmHWM of a child JVM that maps one image of that size");
+        o.addProperty("peak_memory_method", "VmHWM of a child JVM that maps images of that size");
         double first = Double.NaN;
         double worst = 0;
         for (var e : rows) {

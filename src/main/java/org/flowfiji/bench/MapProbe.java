@@ -2,6 +2,9 @@ package org.flowfiji.bench;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
@@ -14,11 +17,14 @@ import org.flowfiji.ops.Mapper;
  * resident memory, so that a benchmark or test can see the memory of one workload alone.
  *
  * <ul>
- *   <li>{@code scale ARCH SIDE}: one exact map of a {@code SIDE x SIDE} 16-bit synthetic plane with an
+ *   <li>{@code scale ARCH SIDE}: exact maps of a {@code SIDE x SIDE} 16-bit synthetic plane with an
  *       untrained default model of the architecture, after one warm-up map of another plane of
- *       min(SIDE, 1024) pixels a side; prints seconds, seconds per megapixel and the
- *       peak resident memory of the whole process ({@code VmHWM}) and of the map alone (the peak
- *       after a reset taken just before the map).</li>
+ *       min(SIDE, 1024) pixels a side; the map is repeated until {@link #MIN_TIMED_SECONDS} have
+ *       passed or {@link #MAX_TIMED_MAPS} maps are done (a 64 MP map runs once, a 1 MP map nine
+ *       times), so that a burst of load on the machine does not decide a small size's figure;
+ *       prints every map's seconds, their median, the median's seconds per megapixel and the
+ *       peak resident memory of the whole process ({@code VmHWM}) and of the maps alone (the peak
+ *       after a reset taken just before the first of them).</li>
  *   <li>{@code repeat SIDE COUNT}: {@code COUNT} consecutive exact maps of a {@code SIDE x SIDE}
  *       plane with a small Glow (levels 2, steps 2, hidden 16); prints the resident memory after
  *       every map ({@code rss_mb}, one value per map) and the number of arrays the model's
@@ -42,8 +48,12 @@ public final class MapProbe {
         }
     }
 
-    /** Side of the warm-up map run before the measured one. */
+    /** Side of the warm-up map run before the measured ones. */
     static final int WARMUP_SIDE = 1024;
+    /** Timed maps of one size are repeated until this much time has passed... */
+    static final double MIN_TIMED_SECONDS = 15;
+    /** ...or this many maps are done. */
+    static final int MAX_TIMED_MAPS = 9;
 
     static JsonObject scale(Architecture arch, int side) {
         ImageData train = SyntheticPlane.image("train", 256, 256, 1, 11);
@@ -61,13 +71,23 @@ public final class MapProbe {
             System.gc();
             long before = ResidentMemory.current();
             boolean reset = ResidentMemory.resetPeak();
-            long t0 = System.nanoTime();
-            Mapper.map(model, null, image, MapSettings.defaults(), null, null);
-            double seconds = (System.nanoTime() - t0) * 1e-9;
+            List<Double> each = new ArrayList<>();
+            double total = 0;
+            while (total < MIN_TIMED_SECONDS && each.size() < MAX_TIMED_MAPS) {
+                long t0 = System.nanoTime();
+                Mapper.map(model, null, image, MapSettings.defaults(), null, null);
+                double s = (System.nanoTime() - t0) * 1e-9;
+                each.add(s);
+                total += s;
+            }
+            double seconds = median(each);
+            JsonArray times = new JsonArray();
+            each.forEach(times::add);
             double mpix = (double) side * side / 1e6;
             o.addProperty("side", side);
             o.addProperty("megapixels", mpix);
             o.addProperty("seconds", seconds);
+            o.add("seconds_each", times);
             o.addProperty("seconds_per_megapixel", seconds / mpix);
             o.addProperty("rss_before_map_mb", ResidentMemory.mebibytes(before));
             o.addProperty("peak_rss_during_map_mb", reset ? ResidentMemory.mebibytes(ResidentMemory.peak()) : -1);
@@ -76,6 +96,13 @@ public final class MapProbe {
         }
         o.addProperty("peak_rss_process_mb", ResidentMemory.mebibytes(ResidentMemory.peak()));
         return o;
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     static JsonObject repeat(int side, int count) {
