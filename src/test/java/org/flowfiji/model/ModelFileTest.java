@@ -10,6 +10,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -88,38 +89,42 @@ class ModelFileTest {
         assertTrue(e.getMessage().contains("cut.flow"), e.getMessage());
     }
 
-    @Test
-    void damagedParametersAreDetectedByChecksum() throws IOException {
+    /** flow.json of a tiny Glow as saved. */
+    private JsonObject savedJson() throws IOException {
         Path f = dir.resolve("m.flow");
         try (FlowModel m = tinyModel(Architecture.GLOW)) {
             m.save(f);
         }
-        var json = ModelFile.readJson(f);
-        Path bad = dir.resolve("bad.flow");
-        try (OutputStream os = Files.newOutputStream(bad); ZipOutputStream z = new ZipOutputStream(os)) {
+        return ModelFile.readJson(f);
+    }
+
+    /** A model file of {@code json} and, unless null, {@code parameters}, written by hand. */
+    private Path write(String name, JsonObject json, byte[] parameters) throws IOException {
+        Path file = dir.resolve(name);
+        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream z = new ZipOutputStream(os)) {
             z.putNextEntry(new ZipEntry(ModelFile.JSON_ENTRY));
             z.write(json.toString().getBytes(StandardCharsets.UTF_8));
-            z.putNextEntry(new ZipEntry(ModelFile.PARAMS_ENTRY));
-            z.write(new byte[] {1, 2, 3, 4});
+            if (parameters != null) {
+                z.putNextEntry(new ZipEntry(ModelFile.PARAMS_ENTRY));
+                z.write(parameters);
+            }
         }
+        return file;
+    }
+
+    @Test
+    void damagedParametersAreDetectedByChecksum() throws IOException {
+        Path bad = write("bad.flow", savedJson(), new byte[] {1, 2, 3, 4});
         ModelFileException e = assertThrows(ModelFileException.class, () -> FlowModel.load(bad, "cpu"));
         assertTrue(e.getMessage().contains("checksum"), e.getMessage());
     }
 
     @Test
     void newerFormatIsRefusedWithAnUpdateMessage() throws IOException {
-        Path f = dir.resolve("m.flow");
-        try (FlowModel m = tinyModel(Architecture.GLOW)) {
-            m.save(f);
-        }
-        var json = ModelFile.readJson(f);
+        JsonObject json = savedJson();
         assertEquals(ModelFile.FORMAT_VERSION, json.get("format_version").getAsInt());
         json.addProperty("format_version", ModelFile.FORMAT_VERSION + 1);
-        Path newer = dir.resolve("newer.flow");
-        try (OutputStream os = Files.newOutputStream(newer); ZipOutputStream z = new ZipOutputStream(os)) {
-            z.putNextEntry(new ZipEntry(ModelFile.JSON_ENTRY));
-            z.write(json.toString().getBytes(StandardCharsets.UTF_8));
-        }
+        Path newer = write("newer.flow", json, null);
         ModelFileException e = assertThrows(ModelFileException.class, () -> FlowModel.load(newer, "cpu"));
         assertTrue(e.getMessage().contains("is newer than this software reads")
                 && e.getMessage().contains("update"), e.getMessage());
