@@ -57,8 +57,8 @@ class Conv2dBlockTest {
         byte[] b2 = bytes(bias);
         assertEquals(2, all[0], "current version");
         byte[] header = Arrays.copyOfRange(all, 1, all.length - w2.length - b2.length);
-        NDArray stored = weight.getArray(); // [out, k, k, in]
-        NDArray kernel = stored.transpose(0, 3, 1, 2).reshape(OUT, -1).reshape(OUT, IN, K, K);
+        NDArray kernel = FlowLayerContract.rowMajorKernel(weight.getArray());
+        assertEquals(new Shape(OUT, IN, K, K), kernel.getShape());
         Parameter old = Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).optArray(kernel).build();
         return concat(new byte[] {1}, header, bytes(old), b2);
     }

@@ -64,11 +64,7 @@ class CouplingNetLayoutTest {
     }
 
     private static NDArray conv(NDArray x, Map<String, NDArray> p, String name) {
-        // the parameter holds the kernel [out, in, k, k] as [out, k, k, in]: here it is copied into a
-        // row-major [out, in, k, k] array (flattening the permuted view copies)
-        NDArray stored = p.get(name + "_weight");
-        Shape s = stored.getShape();
-        NDArray w = stored.transpose(0, 3, 1, 2).reshape(s.get(0), -1).reshape(s.get(0), s.get(3), s.get(1), s.get(2));
+        NDArray w = FlowLayerContract.rowMajorKernel(p.get(name + "_weight"));
         int pad = (int) w.getShape().get(2) / 2;
         return Conv2d.conv2d(x, w, p.get(name + "_bias"), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1)
                 .singletonOrThrow();

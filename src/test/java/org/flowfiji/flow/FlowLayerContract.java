@@ -48,6 +48,15 @@ final class FlowLayerContract {
         return new FlowContext(new ParameterStore(m, false), m, true, false);
     }
 
+    /**
+     * A convolution kernel stored channels-last ([out, k, k, in], as {@link Conv2dBlock} keeps it)
+     * copied into a row-major [out, in, k, k] array (flattening the permuted view copies).
+     */
+    static NDArray rowMajorKernel(NDArray stored) {
+        Shape s = stored.getShape();
+        return stored.transpose(0, 3, 1, 2).reshape(s.get(0), -1).reshape(s.get(0), s.get(3), s.get(1), s.get(2));
+    }
+
     static NDArray randn(NDManager m, Shape shape, long seed) {
         Random r = new Random(seed);
         double[] v = new double[Math.toIntExact(shape.size())];
