@@ -144,7 +144,7 @@ final class Conv2dBlock extends AbstractBlock {
         readInputShapes(is);
     }
 
-    /** Reads version 2, or version 1 with its [out, in, k, k] kernel stored channels-last. */
+    /** Reads version 2 as it is, or version 1, whose [out, in, k, k] kernel it stores channels-last. */
     @Override
     public void loadParameters(NDManager manager, DataInputStream is) throws IOException, MalformedModelException {
         byte loadVersion = is.readByte();
