@@ -4,6 +4,7 @@ import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
@@ -111,11 +112,31 @@ final class Conv2dBlock extends AbstractBlock {
      * (channels-last in memory on the CPU), for the next convolution or elementwise operation.
      */
     NDArray applyChannelsLast(FlowContext ctx, NDArray x, NDArray w) {
+        return applyChannelsLast(ctx, x, w, true, true);
+    }
+
+    /**
+     * The convolution over rows of a larger input, zero-padded only at the sides that are that
+     * input's own edges: columns always; the top row when {@code padTop}, the bottom row when
+     * {@code padBottom}. An unpadded side loses {@code kernel / 2} rows (the rows whose window
+     * would reach past the rows given), so x holding rows [a, e) of the input gives the output rows
+     * [a + (padTop ? 0 : k/2), e - (padBottom ? 0 : k/2)), each exactly as in a pass over the
+     * whole input. With both sides padded this is {@link #applyChannelsLast(FlowContext, NDArray, NDArray)}.
+     */
+    NDArray applyChannelsLast(FlowContext ctx, NDArray x, NDArray w, boolean padTop, boolean padBottom) {
         Tensors.requireChannels("Convolution", x, in);
         // the convolution's result attaches to x's manager
         NDArray b = Tensors.operand(ctx, bias, x);
         int pad = kernel / 2;
-        return Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1).singletonOrThrow();
+        int rowPad = padTop || padBottom ? pad : 0;
+        NDArray y = Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(rowPad, pad), new Shape(1, 1), 1)
+                .singletonOrThrow();
+        if (pad == 0 || padTop == padBottom) {
+            return y;
+        }
+        // one side padded: padding both and dropping the rows of the other side is one convolution
+        long h = y.getShape().get(2);
+        return padTop ? y.get(new NDIndex(":, :, 0:{}", h - pad)) : y.get(new NDIndex(":, :, {}:", pad));
     }
 
     /**

@@ -91,11 +91,12 @@ public final class CouplingNet extends AbstractBlock {
     /**
      * The network's output, computed in horizontal bands when the pass records no gradients and a
      * hidden activation of the whole input would exceed {@code bandBytes}. Each band of rows is
-     * computed from its rows plus {@link #radius()} rows of context on either side (zero padding
-     * only at the input's own top and bottom, as in the whole pass), so every output row sees
-     * exactly the inputs it sees in a whole pass; the result is the same, while the network's wide
-     * hidden activations stay a few MB each (reused by the allocator, cache-sized) whatever the
-     * image size.
+     * computed from its rows plus {@link #radius()} rows of context on either side; every 3x3
+     * convolution pads rows with zeros only at the input's own top and bottom and otherwise drops
+     * the rows its window cannot cover, so each convolution computes just the rows that later
+     * layers use and every output row sees exactly the inputs it sees in a whole pass. The result
+     * is the same, while the network's wide hidden activations stay a few MB each (reused by the
+     * allocator, cache-sized) whatever the image size.
      */
     NDArray apply(FlowContext ctx, NDArray h, long bandBytes) {
         Shape s = h.getShape();
@@ -105,7 +106,7 @@ public final class CouplingNet extends AbstractBlock {
         long rows = Math.max(4L * r, bandBytes / rowBytes - 2L * r);
         Weights w = new Weights(ctx, h);
         if (ctx.training() || rows >= height) {
-            return applyWhole(ctx, h, w);
+            return applyRows(ctx, h, w, true, true);
         }
         try (NDManager parts = ctx.manager().newSubManager()) {
             NDList bands = new NDList();
@@ -117,7 +118,11 @@ public final class CouplingNet extends AbstractBlock {
                     FlowContext bc = new FlowContext(ctx.parameters(), band, false, ctx.wantMap());
                     NDArray in = h.get(new NDIndex(":, :, {}:{}", a, e));
                     in.attach(band);
-                    NDArray out = applyWhole(bc, in, w).get(new NDIndex(":, :, {}:{}", y0 - a, y1 - a));
+                    boolean top = a == 0;
+                    // the rows computed start at the input's top, or r rows below the context's first
+                    long first = top ? 0 : a + r;
+                    NDArray out = applyRows(bc, in, w, top, e == height)
+                            .get(new NDIndex(":, :, {}:{}", y0 - first, y1 - first));
                     out.attach(parts);
                     bands.add(out);
                 }
@@ -156,21 +161,36 @@ public final class CouplingNet extends AbstractBlock {
     }
 
     /**
-     * The network on the whole of h. The hidden activations stay channels-last in memory between
+     * The network on rows of its input: with {@code top} and {@code bottom} (the rows include the
+     * input's first and last row) the whole output for h; otherwise every 3x3 convolution leaves
+     * out the row it cannot compute on each side that is not an edge, so the result lacks
+     * {@link #radius()} rows there (see {@link Conv2dBlock#applyChannelsLast(FlowContext, NDArray,
+     * NDArray, boolean, boolean)}). The hidden activations stay channels-last in memory between
      * the convolutions (see {@link Conv2dBlock#weight}); the output is returned in the standard layout.
      */
-    private NDArray applyWhole(FlowContext ctx, NDArray h, Weights w) {
-        NDArray a = first.applyChannelsLast(ctx, h, w.first);
+    private NDArray applyRows(FlowContext ctx, NDArray h, Weights w, boolean top, boolean bottom) {
+        NDArray a = first.applyChannelsLast(ctx, h, w.first, top, bottom);
         if (middle != null) {
             a = middle.applyChannelsLast(ctx, Activation.relu(a), w.middle);
         } else {
             for (int k = 0; k < residual.size(); k++) {
                 Conv2dBlock[] r = residual.get(k);
-                NDArray inner = r[0].applyChannelsLast(ctx, Activation.relu(a), w.residual[k][0]);
-                a = a.add(r[1].applyChannelsLast(ctx, Activation.relu(inner), w.residual[k][1]));
+                NDArray inner = r[0].applyChannelsLast(ctx, Activation.relu(a), w.residual[k][0], top, bottom);
+                NDArray branch = r[1].applyChannelsLast(ctx, Activation.relu(inner), w.residual[k][1], top, bottom);
+                a = rowsLike(a, branch, top, bottom).add(branch);
             }
         }
-        return Conv2dBlock.standardLayout(last.applyChannelsLast(ctx, Activation.relu(a), w.last));
+        return Conv2dBlock.standardLayout(last.applyChannelsLast(ctx, Activation.relu(a), w.last, top, bottom));
+    }
+
+    /** The rows of a that {@code branch} (two convolutions further on, same sides padded) covers. */
+    private static NDArray rowsLike(NDArray a, NDArray branch, boolean top, boolean bottom) {
+        long lost = a.getShape().get(2) - branch.getShape().get(2);
+        if (lost == 0) {
+            return a;
+        }
+        long from = top ? 0 : bottom ? lost : lost / 2;
+        return a.get(new NDIndex(":, :, {}:{}", from, from + branch.getShape().get(2)));
     }
 
     @Override
