@@ -9,7 +9,8 @@ Scenarios (same models, sizes, batches and thread count as the Java benchmark):
   map      exact per-pixel likelihood map of a 2048x2048 16-bit plane, megapixels/s, Glow and
            RealNVP at the default sizes with the Java Mapper's tiling (tile 256 + receptive margin,
            4 tiles per batch), and Glow once more on the whole plane in one pass.
-  sample   images/s drawing 256x256 images (4 per batch, like the Java Sampler) per architecture.
+  sample   images/s drawing 256x256 images (4 per batch, like the Java Sampler) per architecture:
+           one untimed round of 16 images, then rounds of 16 until 5 s have passed.
 
 Every model is untrained (data-dependent ActNorm initialisation on one batch), as in the Java
 benchmark. Prints one JSON line on stdout; progress goes to stderr.
@@ -206,21 +207,33 @@ def map_throughput(arch, size, tile, repeats, data_seed, **sizes):
             "tile": tile, "margin": margin, "map_sum_nats": float(m.double().sum())}
 
 
-def sample_throughput(arch, size, count, batch, data, norm):
+def sample_throughput(arch, size, count, batch, data, norm, min_seconds):
+    """One untimed round of `count` images, then rounds of `count` until `min_seconds` have passed
+    (as `flows bench`)."""
     flow = make_model(arch, 32, 16, data, norm)
     flow.eval()
-    with torch.no_grad():
-        flow.sample(1, size, size)
-        t0 = time.perf_counter()
+
+    def one_round():
         done = 0
         while done < count:
             b = min(batch, count - done)
             x, _ = flow.sample(b, size, size)
             x.numpy()
             done += b
-    dt = time.perf_counter() - t0
-    return {"images_per_second": count / dt, "images": count, "seconds": dt, "width": size, "height": size,
-            "batch": batch}
+        return done
+
+    with torch.no_grad():
+        one_round()
+        t0 = time.perf_counter()
+        images, rounds = 0, 0
+        while True:
+            images += one_round()
+            rounds += 1
+            dt = time.perf_counter() - t0
+            if dt >= min_seconds:
+                break
+    return {"images_per_second": images / dt, "images": images, "rounds": rounds, "seconds": dt,
+            "width": size, "height": size, "batch": batch}
 
 
 def matmul_gflops(n=1024, seconds=2.0):
@@ -285,7 +298,7 @@ def main():
         count = 4 if quick else 16
         for arch in ("realnvp", "glow", "iaf"):
             log("sample " + arch)
-            sample[arch] = sample_throughput(arch, 256, count, 4, data, norm)
+            sample[arch] = sample_throughput(arch, 256, count, 4, data, norm, 1.0 if quick else 5.0)
         result["sample"] = sample
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(result))

@@ -115,7 +115,8 @@ final class BenchCommand implements Callable<Integer> {
             JsonObject sample = new JsonObject();
             for (Architecture a : Architecture.values()) {
                 sample.add(a.name().toLowerCase(Locale.ROOT), guarded(report, "sample " + a.label(),
-                        () -> b.sampling(a, settings.sampleSide(), settings.sampleCount())));
+                        () -> b.sampling(a, settings.sampleSide(), settings.sampleCount(),
+                                settings.quick() ? 1 : Benchmarks.SAMPLE_SECONDS)));
             }
             all.add("sample", sample);
         }
