@@ -248,6 +248,25 @@ public final class Benchmarks {
         }
     }
 
+    /** The largest relative difference of {@code key} from its value in the first row that has it. */
+    static double maxDeviationFromFirst(JsonArray rows, String key) {
+        double first = Double.NaN;
+        double worst = 0;
+        for (var e : rows) {
+            JsonObject r = e.getAsJsonObject();
+            if (!r.has(key)) {
+                continue;
+            }
+            double v = r.get(key).getAsDouble();
+            if (Double.isNaN(first)) {
+                first = v;
+            } else {
+                worst = Math.max(worst, Math.abs(v / first - 1));
+            }
+        }
+        return worst;
+    }
+
     /**
      * Seconds (the median of repeated maps for the small sizes) and peak resident memory of exact
      * maps per image size, each size in a child JVM started with {@code -Xmx}
@@ -262,21 +281,9 @@ public final class Benchmarks {
         o.add("sizes", rows);
         o.addProperty("child_heap", settings.childHeap());
         o.addProperty("peak_memory_method", "VmHWM of a child JVM that maps images of that size");
-        double first = Double.NaN;
-        double worst = 0;
-        for (var e : rows) {
-            JsonObject r = e.getAsJsonObject();
-            if (!r.has("seconds_per_megapixel")) {
-                continue;
-            }
-            double spm = r.get("seconds_per_megapixel").getAsDouble();
-            if (Double.isNaN(first)) {
-                first = spm;
-            } else {
-                worst = Math.max(worst, Math.abs(spm / first - 1));
-            }
-        }
-        o.addProperty("max_time_per_megapixel_deviation", worst);
+        o.addProperty("max_time_per_megapixel_deviation", maxDeviationFromFirst(rows, "seconds_per_megapixel"));
+        o.addProperty("max_relative_time_per_megapixel_deviation",
+                maxDeviationFromFirst(rows, "relative_time_per_megapixel"));
         return o;
     }
 

@@ -18,13 +18,17 @@ import org.flowfiji.ops.Mapper;
  *
  * <ul>
  *   <li>{@code scale ARCH SIDE}: exact maps of a {@code SIDE x SIDE} 16-bit synthetic plane with an
- *       untrained default model of the architecture, after one warm-up map of another plane of
- *       min(SIDE, 1024) pixels a side; the map is repeated until {@link #MIN_TIMED_SECONDS} have
+ *       untrained default model of the architecture, after warm-up maps of another plane of
+ *       min(SIDE, 1024) pixels a side for {@link #WARMUP_SECONDS}; the map is repeated until {@link #MIN_TIMED_SECONDS} have
  *       passed or {@link #MAX_TIMED_MAPS} maps are done (a 64 MP map runs once, a 1 MP map nine
  *       times), so that a burst of load on the machine does not decide a small size's figure;
  *       prints every map's seconds, their median, the median's seconds per megapixel and the
  *       peak resident memory of the whole process ({@code VmHWM}) and of the maps alone (the peak
- *       after a reset taken just before the first of them).</li>
+ *       after a reset taken just before the first of them, read before the reference maps). The
+ *       warm-up plane's seconds per megapixel just before (the median of the last
+ *       {@link #REFERENCE_MAPS} warm-up maps) and just after the timed maps (the median of
+ *       {@link #REFERENCE_MAPS} more) is the reference; the timed seconds per megapixel divided by
+ *       it is a figure that the machine's speed drifting between sizes does not move.</li>
  *   <li>{@code repeat SIDE COUNT}: {@code COUNT} consecutive exact maps of a {@code SIDE x SIDE}
  *       plane with a small Glow (levels 2, steps 2, hidden 16); prints the resident memory after
  *       every map ({@code rss_mb}, one value per map) and the number of arrays the model's
@@ -48,8 +52,12 @@ public final class MapProbe {
         }
     }
 
-    /** Side of the warm-up map run before the measured ones. */
+    /** Side of the warm-up maps run before the measured ones. */
     static final int WARMUP_SIDE = 1024;
+    /** Warm-up maps are repeated until this much time has passed (at least one). */
+    static final double WARMUP_SECONDS = 5;
+    /** Maps of the warm-up plane timed just before and after the measured ones (see {@code scale}). */
+    static final int REFERENCE_MAPS = 3;
     /** Timed maps of one size are repeated until this much time has passed... */
     static final double MIN_TIMED_SECONDS = 15;
     /** ...or this many maps are done. */
@@ -60,13 +68,18 @@ public final class MapProbe {
         ImageData image = SyntheticPlane.image("map", side, side, 1, 21);
         JsonObject o = new JsonObject();
         try (FlowModel model = Benchmarks.untrainedModel(FlowConfig.defaults(arch, 1), Benchmarks.PATCH, train)) {
-            // warm-up: one map of the smallest full scaling size (or of this size, when smaller), so
-            // that one-time costs (class loading, JIT compilation, the engine's kernels for new
-            // shapes) do not count as per-pixel time
+            // warm-up: maps of the smallest full scaling size (or of this size, when smaller) for
+            // WARMUP_SECONDS, so that one-time costs (class loading, JIT compilation, the engine's
+            // kernels for new shapes) do not count as per-pixel time
             int warm = Math.min(WARMUP_SIDE, side);
+            ImageData warmImage = SyntheticPlane.image("warmup", warm, warm, 1, 31);
             long w0 = System.nanoTime();
-            Mapper.map(model, null, SyntheticPlane.image("warmup", warm, warm, 1, 31), MapSettings.defaults(), null, null);
+            List<Double> warmEach = new ArrayList<>();
+            do {
+                warmEach.add(timedMap(model, warmImage));
+            } while ((System.nanoTime() - w0) * 1e-9 < WARMUP_SECONDS);
             o.addProperty("warmup_map_side", warm);
+            o.addProperty("warmup_maps", warmEach.size());
             o.addProperty("warmup_map_seconds", (System.nanoTime() - w0) * 1e-9);
             System.gc();
             long before = ResidentMemory.current();
@@ -74,12 +87,21 @@ public final class MapProbe {
             List<Double> each = new ArrayList<>();
             double total = 0;
             while (total < MIN_TIMED_SECONDS && each.size() < MAX_TIMED_MAPS) {
-                long t0 = System.nanoTime();
-                Mapper.map(model, null, image, MapSettings.defaults(), null, null);
-                double s = (System.nanoTime() - t0) * 1e-9;
+                double s = timedMap(model, image);
                 each.add(s);
                 total += s;
             }
+            long peak = reset ? ResidentMemory.peak() : -1;
+            // the warm-up plane mapped just before and just after the timed maps: its seconds per
+            // megapixel is the machine's speed of the moment, for a figure that a machine speeding
+            // up or slowing down between sizes does not move
+            List<Double> after = new ArrayList<>();
+            for (int i = 0; i < REFERENCE_MAPS; i++) {
+                after.add(timedMap(model, warmImage));
+            }
+            List<Double> last = warmEach.subList(Math.max(0, warmEach.size() - REFERENCE_MAPS), warmEach.size());
+            double warmMpix = (double) warm * warm / 1e6;
+            double reference = (median(last) + median(after)) / 2 / warmMpix;
             double seconds = median(each);
             JsonArray times = new JsonArray();
             each.forEach(times::add);
@@ -89,13 +111,21 @@ public final class MapProbe {
             o.addProperty("seconds", seconds);
             o.add("seconds_each", times);
             o.addProperty("seconds_per_megapixel", seconds / mpix);
+            o.addProperty("reference_seconds_per_megapixel", reference);
+            o.addProperty("relative_time_per_megapixel", seconds / mpix / reference);
             o.addProperty("rss_before_map_mb", ResidentMemory.mebibytes(before));
-            o.addProperty("peak_rss_during_map_mb", reset ? ResidentMemory.mebibytes(ResidentMemory.peak()) : -1);
+            o.addProperty("peak_rss_during_map_mb", reset ? ResidentMemory.mebibytes(peak) : -1);
             o.addProperty("image_and_map_arrays_mb", 2 * 4.0 * side * side / (1024 * 1024));
             o.addProperty("max_heap_mb", ResidentMemory.mebibytes(Runtime.getRuntime().maxMemory()));
         }
         o.addProperty("peak_rss_process_mb", ResidentMemory.mebibytes(ResidentMemory.peak()));
         return o;
+    }
+
+    private static double timedMap(FlowModel model, ImageData image) {
+        long t0 = System.nanoTime();
+        Mapper.map(model, null, image, MapSettings.defaults(), null, null);
+        return (System.nanoTime() - t0) * 1e-9;
     }
 
     static double median(List<Double> values) {
