@@ -216,7 +216,7 @@ public final class Benchmarks {
         }
     }
 
-    /** Seconds of timed sampling per architecture at least (a full run; {@code --quick}: 1). */
+    /** Timed sampling per architecture lasts at least this many seconds in a full run ({@code --quick}: 1). */
     public static final double SAMPLE_SECONDS = 5;
 
     /**

@@ -19,9 +19,10 @@ import org.flowfiji.ops.Mapper;
  * <ul>
  *   <li>{@code scale ARCH SIDE}: exact maps of a {@code SIDE x SIDE} 16-bit synthetic plane with an
  *       untrained default model of the architecture, after warm-up maps of another plane of
- *       min(SIDE, 1024) pixels a side for {@link #WARMUP_SECONDS}; the map is repeated until {@link #MIN_TIMED_SECONDS} have
- *       passed or {@link #MAX_TIMED_MAPS} maps are done (a 64 MP map runs once, a 1 MP map nine
- *       times), so that a burst of load on the machine does not decide a small size's figure;
+ *       min(SIDE, 1024) pixels a side for {@link #WARMUP_SECONDS}; the map is repeated until
+ *       {@link #MIN_TIMED_SECONDS} have passed or {@link #MAX_TIMED_MAPS} maps are done (a 64 MP
+ *       map runs once, a 1 MP map nine times), so that a burst of load on the machine does not
+ *       decide a small size's figure;
  *       prints every map's seconds, their median, the median's seconds per megapixel and the
  *       peak resident memory of the whole process ({@code VmHWM}) and of the maps alone (the peak
  *       after a reset taken just before the first of them, read before the reference maps). The
