@@ -193,7 +193,7 @@ public final class IafStep extends FlowBlock {
         Ar r = ar(w, u);
         NDArray sigma = sigma(r.a());
         NDArray y = r.m().add(sigma.mul(u.sub(r.m())));
-        NDArray map = logSigma(r.a());
+        NDArray map = sigma.log();
         NDArray logdet = map.sum(new int[] {1, 2, 3});
         return new Step(y, logdet, ctx.wantMap() ? map : null);
     }
@@ -288,14 +288,14 @@ public final class IafStep extends FlowBlock {
             NDArray target = Tensors.inScope(ctx, y);
             ArWeights w = weights(ctx, target, ctx.manager(), false);
             NDArray cur = u;
-            NDArray a = null;
+            NDArray sigma = null;
             for (int j = 0; j < gradientPasses; j++) {
                 Ar r = ar(w, cur);
-                a = r.a();
-                cur = r.m().add(target.sub(r.m()).div(sigma(a)));
+                sigma = sigma(r.a());
+                cur = r.m().add(target.sub(r.m()).div(sigma));
             }
             u = cur;
-            logSigma = logSigma(a);
+            logSigma = sigma.log();
         }
         NDArray map = logSigma.neg();
         NDArray logdet = map.sum(new int[] {1, 2, 3});
