@@ -157,22 +157,34 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
                 }
             }
             NDArray scored;
-            NDArray density;
+            GaussianPrior prior;
+            NDArray cond;
             if (l < levels.size() - 1) {
                 NDList halves = h.split(new long[] {keptChannels((int) h.getShape().get(1))}, 1);
                 scored = halves.get(1);
-                density = splitPriors.get(l).logDensity(ctx, scored, halves.get(0));
+                prior = splitPriors.get(l);
+                cond = halves.get(0);
                 h = halves.get(0);
             } else {
                 scored = h;
-                density = topPrior.logDensity(ctx, scored, null);
+                prior = topPrior;
+                cond = null;
             }
             if (latentsOut != null) {
                 latentsOut.add(scored);
             }
-            logPrior = logPrior.add(Tensors.perSample(density));
-            if (map != null) {
-                map.add(density);
+            // the prior's temporaries (several full-size arrays) are released before the next level
+            try (NDManager scope = ctx.manager().newSubManager()) {
+                FlowContext pc = ctx.withManager(scope);
+                NDArray density = prior.logDensity(pc, Tensors.inScope(pc, scored),
+                        cond == null ? null : Tensors.inScope(pc, cond));
+                NDArray nextPrior = logPrior.add(Tensors.perSample(density));
+                nextPrior.attach(ctx.manager());
+                logPrior.close();
+                logPrior = nextPrior;
+                if (map != null) {
+                    map.add(density);
+                }
             }
         }
         return new FlowOutput(logPrior.add(logdet), logPrior, logdet, map == null ? null : map.result());
