@@ -169,11 +169,6 @@ public final class IafStep extends FlowBlock {
         return Activation.sigmoid(a).mul(1 - SIGMA_MIN).add(SIGMA_MIN);
     }
 
-    /** {@code log σ}; finite because {@code σ >= SIGMA_MIN}. */
-    private static NDArray logSigma(NDArray a) {
-        return sigma(a).log();
-    }
-
     private void checkInput(NDArray x) {
         Shape s = x.getShape();
         if (s.dimension() != 4 || s.get(1) != channels) {
@@ -239,17 +234,18 @@ public final class IafStep extends FlowBlock {
                         + ", too large for a float working range of " + SOLVE_BOUND + " times it");
             }
             NDArray cur = target.duplicate();
-            NDArray lastA = null;
+            NDArray lastSigma = null;
             NDArray lastUndefined = null;
             while (true) {
                 try (NDManager iter = scope.newSubManager()) {
                     cur.attach(iter);
-                    if (lastA != null) {
-                        lastA.attach(iter);
+                    if (lastSigma != null) {
+                        lastSigma.attach(iter);
                         lastUndefined.attach(iter);
                     }
                     Ar r = ar(w, cur);
-                    NDArray raw = r.m().add(target.sub(r.m()).div(sigma(r.a())));
+                    NDArray sigma = sigma(r.a());
+                    NDArray raw = r.m().add(target.sub(r.m()).div(sigma));
                     NDArray next = raw.clip(-bound, bound);
                     NDArray nan = next.isNaN();
                     next = NDArrays.where(nan, next.zerosLike(), next);
@@ -260,9 +256,9 @@ public final class IafStep extends FlowBlock {
                         delta = Double.NaN;
                     }
                     lastUndefined = nan.any();
-                    lastA = r.a();
+                    lastSigma = sigma;
                     next.attach(scope);
-                    lastA.attach(scope);
+                    lastSigma.attach(scope);
                     lastUndefined.attach(scope);
                     cur = next;
                     if (delta == 0.0 || passes >= d) break;
@@ -278,7 +274,8 @@ public final class IafStep extends FlowBlock {
                         + " after " + passes + " passes, beyond the working range ±" + bound
                         + ": sigma is so close to 0 that y no longer determines u in floating point");
             }
-            logSigma = logSigma(lastA);
+            // log σ is finite because σ >= SIGMA_MIN
+            logSigma = lastSigma.log();
             logSigma.attach(outer);
             cur.attach(outer);
             u = cur;
