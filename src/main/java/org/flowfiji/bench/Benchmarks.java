@@ -92,6 +92,8 @@ public final class Benchmarks {
         o.addProperty("threads", JniUtils.getNumThreads());
         o.addProperty("interop_threads", JniUtils.getNumInteropThreads());
         o.addProperty("allocator_keeps_freed_memory", Engines.allocatorKeepsFreedMemory());
+        o.addProperty("large_tensors_on_huge_pages", Engines.largeTensorsOnHugePages());
+        o.addProperty("transparent_huge_pages", Engines.transparentHugePageMode());
         o.addProperty("available_processors", Runtime.getRuntime().availableProcessors());
         o.addProperty("grad_mode_this_thread", JniUtils.isGradMode());
         FlowConfig config = FlowConfig.defaults(Architecture.GLOW, 1).withSteps(2).withHidden(8);

@@ -1,6 +1,9 @@
 package org.flowfiji.model;
 
 import ai.djl.engine.Engine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Starts DJL's PyTorch engine once per JVM, offline, with the class loader that can see its jars.
@@ -28,6 +31,30 @@ public final class Engines {
     public static boolean allocatorKeepsFreedMemory() {
         pytorch();
         return NativeAllocator.keepFreedMemory();
+    }
+
+    /**
+     * Whether libtorch backs tensors of 2 MB and more with transparent huge pages where the kernel
+     * allows it ({@link NativeAllocator#hugePagesForLargeTensors()}).
+     */
+    public static boolean largeTensorsOnHugePages() {
+        pytorch();
+        return NativeAllocator.hugePagesForLargeTensors();
+    }
+
+    /**
+     * The kernel's transparent huge page mode: always, madvise (granted to memory that asks, as
+     * libtorch's large tensors do here), never, or "unknown" where the kernel does not tell.
+     */
+    public static String transparentHugePageMode() {
+        try {
+            String line = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")).trim();
+            int a = line.indexOf('[');
+            int b = line.indexOf(']');
+            return a >= 0 && b > a ? line.substring(a + 1, b) : line;
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     /** libtorch's intra-op CPU threads on the calling thread. */
@@ -67,6 +94,7 @@ public final class Engines {
                 t.setContextClassLoader(Engines.class.getClassLoader());
                 try {
                     NativeAllocator.keepFreedMemory();
+                    NativeAllocator.hugePagesForLargeTensors();
                     engine = Engine.getEngine("PyTorch");
                 } catch (RuntimeException | Error err) {
                     throw new IllegalStateException("The PyTorch engine could not start: " + err.getMessage()
