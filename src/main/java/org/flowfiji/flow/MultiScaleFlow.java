@@ -126,15 +126,56 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
         return out;
     }
 
+    /**
+     * The density pass through levels {@code from} to {@code to - 1} only, for passes that run the
+     * levels in stages over different regions (the likelihood map's tiles). {@code h} is the input
+     * of level {@code from}: the image when {@code from} is 0, else the half kept by the split
+     * after level {@code from - 1}, whose grid is the image's shrunk by {@code 2^from}.
+     *
+     * @return the stage's likelihood map [B, H, W] at the image's pixel grid (its share of the
+     *     whole map: the terms of these levels, including the split priors after them), and the
+     *     half the split after level {@code to - 1} keeps (the next stage's input), or null when
+     *     {@code to} is the number of levels
+     */
+    public Stage encodeLevels(FlowContext ctx, NDArray h, int from, int to) {
+        if (from < 0 || to > levels.size() || from >= to) {
+            throw new IllegalArgumentException("Levels " + from + " to " + (to - 1) + " of a flow with "
+                    + levels.size() + " levels");
+        }
+        FlowContext mc = ctx.withMap(true);
+        Encoded e = encode(mc, h, from, to, null);
+        return new Stage(e.out().pixelMap(), e.kept());
+    }
+
+    /**
+     * A stage of the density pass ({@link #encodeLevels}).
+     *
+     * @param pixelMap the stage's share of the likelihood map [B, H, W]
+     * @param kept the input of the next stage, or null after the last level
+     */
+    public record Stage(NDArray pixelMap, NDArray kept) {}
+
     private FlowOutput encode(FlowContext ctx, NDArray x, List<NDArray> latentsOut) {
-        checkInput(x.getShape());
-        Shape in = x.getShape();
+        return encode(ctx, x, 0, levels.size(), latentsOut).out();
+    }
+
+    private record Encoded(FlowOutput out, NDArray kept) {}
+
+    private Encoded encode(FlowContext ctx, NDArray x, int from, int to, List<NDArray> latentsOut) {
+        Shape in;
+        if (from == 0) {
+            checkInput(x.getShape());
+            in = x.getShape();
+        } else {
+            Shape s = x.getShape();
+            in = new Shape(s.get(0), config.channels(), s.get(2) << from, s.get(3) << from);
+        }
         NDArray h = Tensors.inScope(ctx, x);
         NDArray logdet = Tensors.zerosPerSample(ctx, x);
         NDArray logPrior = Tensors.zerosPerSample(ctx, x);
         MapAccumulator map = ctx.wantMap() ? new MapAccumulator(ctx.manager(), in) : null;
         NDArray first = h;
-        for (int l = 0; l < levels.size(); l++) {
+        for (int l = from; l < to; l++) {
             for (FlowBlock layer : levels.get(l)) {
                 // one scope per layer: its temporaries are released as soon as the layer is done
                 // (libtorch's autograd keeps what a backward pass needs on its own)
@@ -187,7 +228,8 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
                 }
             }
         }
-        return new FlowOutput(logPrior.add(logdet), logPrior, logdet, map == null ? null : map.result());
+        FlowOutput out = new FlowOutput(logPrior.add(logdet), logPrior, logdet, map == null ? null : map.result());
+        return new Encoded(out, to < levels.size() ? h : null);
     }
 
     /**

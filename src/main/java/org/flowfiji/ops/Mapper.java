@@ -18,6 +18,7 @@ import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
 import org.flowfiji.flow.FlowContext;
 import org.flowfiji.flow.FlowOutput;
+import org.flowfiji.flow.MultiScaleFlow;
 import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 
@@ -215,10 +216,19 @@ public final class Mapper {
      * rounded up to a multiple of 2^levels. The tiled-versus-whole-plane test checks this bound.
      */
     static int receptiveRadius(FlowConfig c) {
+        return receptiveRadius(c, 0, c.levels());
+    }
+
+    /**
+     * Receptive radius, in input pixels, of levels {@code from} to {@code to - 1} alone (with the
+     * split priors after them), measured on their input (at scale {@code 2^from}): how far from its
+     * block any of their map values or kept outputs can look. See {@link #receptiveRadius(FlowConfig)}.
+     */
+    static int receptiveRadius(FlowConfig c, int from, int to) {
         int r = 0;
-        int s = 1;
+        int s = 1 << from;
         int steps = c.steps();
-        for (int l = 0; l < c.levels(); l++) {
+        for (int l = from; l < to; l++) {
             boolean last = l == c.levels() - 1;
             switch (c.architecture()) {
                 case GLOW -> {
@@ -239,7 +249,7 @@ public final class Mapper {
             }
             if (!last) r += s;
         }
-        return Indices.roundUp(r + c.sizeMultiple(), c.sizeMultiple());
+        return Indices.roundUp(r + (1 << to), c.sizeMultiple());
     }
 
     /** The exact map of one in-memory plane, H x W, nats per pixel, raw units; sums to log p(plane). */
@@ -279,6 +289,8 @@ public final class Mapper {
                 || (reference != null && reference.config().architecture() == Architecture.IAF);
         int tile = whole ? Indices.roundUp(Math.max(h, w), m) : Indices.roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
         int batch = (int) Math.max(1, TILE_BATCH_PIXELS / ((long) tile * tile));
+        StagedBands staged = staged(model) ? new StagedBands(model, src) : null;
+        StagedBands stagedReference = reference != null && staged(reference) ? new StagedBands(reference, src) : null;
         double total = 0;
         int y0 = 0;
         while (y0 < h) {
@@ -291,13 +303,18 @@ public final class Mapper {
             IntFunction<DoubleConsumer> done = k -> f -> progress.progress("Likelihood map",
                     Math.min(h, top + (int) (band * (k + f) / models)), h);
             try {
-                rows = band(model, src, y0, band, tile, batch, cancel, done.apply(0));
+                rows = staged != null ? staged.band(y0, band, tile, batch, cancel, done.apply(0))
+                        : band(model, src, y0, band, tile, batch, cancel, done.apply(0));
                 if (reference != null) {
-                    float[] ref = band(reference, src, y0, band, tile, batch, cancel, done.apply(1));
+                    float[] ref = stagedReference != null
+                            ? stagedReference.band(y0, band, tile, batch, cancel, done.apply(1))
+                            : band(reference, src, y0, band, tile, batch, cancel, done.apply(1));
                     for (int i = 0; i < rows.length; i++) rows[i] -= ref[i];
                 }
             } catch (RuntimeException e) {
                 if (!isOutOfMemory(e) || (batch == 1 && (whole || tile <= 2 * m))) throw e;
+                if (staged != null) staged.clear();
+                if (stagedReference != null) stagedReference.clear();
                 if (batch > 1) batch /= 2;
                 else tile = Indices.roundUp(tile / 2, m);
                 continue;
@@ -312,6 +329,220 @@ public final class Mapper {
     }
 
     private record Tile(int tx0, int tw, int ix0, int iw) {}
+
+    /** Tiles of side {@code tile} across a padded width {@code wp}, each read with {@code margin} (clipped). */
+    private static List<Tile> tiles(int wp, int tile, int margin) {
+        List<Tile> tiles = new ArrayList<>();
+        for (int tx0 = 0; tx0 < wp; tx0 += tile) {
+            int tw = Math.min(tile, wp - tx0);
+            int ix0 = Math.max(0, tx0 - margin);
+            int ix1 = Math.min(wp, tx0 + tw + margin);
+            tiles.add(new Tile(tx0, tw, ix0, ix1 - ix0));
+        }
+        return tiles;
+    }
+
+    /** End (exclusive) of the run of tiles from {@code i} that share a read width, at most {@code batch} long. */
+    private static int batchEnd(List<Tile> tiles, int i, int batch) {
+        int j = i + 1;
+        while (j < tiles.size() && j - i < batch && tiles.get(j).iw() == tiles.get(i).iw()) j++;
+        return j;
+    }
+
+    /** Whether a model's exact maps run in two stages ({@link StagedBands}): RealNVP and Glow of two levels or more. */
+    static boolean staged(FlowModel model) {
+        FlowConfig c = model.config();
+        return c.architecture() != Architecture.IAF && c.levels() > 1 && model.flow() instanceof MultiScaleFlow;
+    }
+
+    /**
+     * The exact map of one plane in two stages, band of rows after band. A single tiled pass would
+     * compute every level over margins of the whole flow's receptive radius, most of which (for the
+     * default Glow, 72 of 108 pixels) comes from the coarser levels; yet the first level costs most,
+     * since it runs at the finest grid. So the first stage runs level 0 and the split after it, in
+     * tiles read with level 0's own radius as margin, and keeps, for whole bands of rows, the half
+     * the split keeps (at half resolution) and level 0's share of the map. The second stage runs the
+     * remaining levels in tiles over those kept halves, read with the remaining levels' radius as
+     * margin, and adds their share. A band of first-stage rows is kept until no later band's
+     * second stage reads it (a band and a margin above and below), so memory stays bounded by a
+     * few bands of the plane's width. Both stages reproduce the whole-plane pass, up to float
+     * rounding, for the same reason single-pass tiles do (tile origins at multiples of 2^levels,
+     * margins at least the radius, zero padding only at the plane's border).
+     */
+    private static final class StagedBands {
+        private final FlowModel model;
+        private final MultiScaleFlow flow;
+        private final PlaneSource src;
+        private final int hp;
+        private final int wp;
+        private final int w;
+        /** Margins of the two stages in input pixels. */
+        private final int r1;
+        private final int r2;
+        private final List<FirstStageRows> done = new ArrayList<>();
+        /** The first input row whose first stage is still to run. */
+        private int next;
+
+        /** Rows [y0, y0 + rows) after level 0: the kept half [C1, rows/2, wp/2] and level 0's map share [rows, w]. */
+        private static final class FirstStageRows {
+            final int y0;
+            final int rows;
+            final int channels;
+            final float[] kept;
+            float[] map;
+
+            FirstStageRows(int y0, int rows, int channels, float[] kept, float[] map) {
+                this.y0 = y0;
+                this.rows = rows;
+                this.channels = channels;
+                this.kept = kept;
+                this.map = map;
+            }
+        }
+
+        StagedBands(FlowModel model, PlaneSource src) {
+            FlowConfig c = model.config();
+            int m = c.sizeMultiple();
+            this.model = model;
+            this.flow = (MultiScaleFlow) model.flow();
+            this.src = src;
+            this.hp = Indices.roundUp(src.height(), m);
+            this.wp = Indices.roundUp(src.width(), m);
+            this.w = src.width();
+            this.r1 = receptiveRadius(c, 0, 1);
+            this.r2 = receptiveRadius(c, 1, c.levels());
+        }
+
+        /** Forgets the first stage's rows (after an out-of-memory retry with other tiles). */
+        void clear() {
+            done.clear();
+        }
+
+        /** The map of rows [y0, y0 + band), full width, as {@link #band} of the single pass returns it. */
+        float[] band(int y0, int band, int tile, int batch, Cancellation cancel, DoubleConsumer progress) {
+            int need0 = Math.max(0, y0 - r2);
+            int need1 = Math.min(hp, y0 + band + r2);
+            done.removeIf(e -> e.y0 + e.rows <= need0);
+            if (done.isEmpty()) next = need0;
+            while (next < need1) {
+                int rows = Math.min(tile, hp - next);
+                done.add(firstStage(next, rows, tile, batch, cancel));
+                next += rows;
+            }
+            float[] out = new float[band * w];
+            for (int y = y0; y < y0 + band; y++) {
+                FirstStageRows e = rowsAt(y);
+                System.arraycopy(e.map, (y - e.y0) * w, out, (y - y0) * w, w);
+                if (y == e.y0 + e.rows - 1) e.map = null;
+            }
+            secondStage(y0, band, tile, batch, cancel, out, progress);
+            return out;
+        }
+
+        private FirstStageRows rowsAt(int y) {
+            for (FirstStageRows e : done) {
+                if (y >= e.y0 && y < e.y0 + e.rows) return e;
+            }
+            throw new IllegalStateException("row " + y + " of the first stage is not kept");
+        }
+
+        private FirstStageRows firstStage(int a, int n, int tile, int batch, Cancellation cancel) {
+            int ch = src.channels();
+            int iy0 = Math.max(0, a - r1);
+            int ih = Math.min(hp, a + n + r1) - iy0;
+            double dequant = model.isInteger() ? 0.5 : 0.0;
+            float[] map = new float[n * w];
+            float[] kept = null;
+            int kc = 0;
+            List<Tile> tiles = tiles(wp, tile, r1);
+            for (int i = 0; i < tiles.size(); ) {
+                cancel.check();
+                int j = batchEnd(tiles, i, batch);
+                int b = j - i;
+                int iw = tiles.get(i).iw();
+                float[] buf = new float[b * ch * ih * iw];
+                for (int k = 0; k < b; k++) {
+                    PlaneTensors.copyNormalized(src, iy0, tiles.get(i + k).ix0(), ih, iw, model.normalizer(), dequant, buf, k);
+                }
+                try (NDManager scope = model.manager().newSubManager()) {
+                    NDArray input = PlaneTensors.create(scope, buf, b, ch, ih, iw);
+                    MultiScaleFlow.Stage st = flow.encodeLevels(model.evalContext(scope, true), input, 0, 1);
+                    float[] pm = st.pixelMap().toFloatArray();
+                    float[] kv = st.kept().toFloatArray();
+                    kc = (int) st.kept().getShape().get(1);
+                    if (kept == null) kept = new float[kc * (n / 2) * (wp / 2)];
+                    int kh = ih / 2;
+                    int kw = iw / 2;
+                    for (int k = 0; k < b; k++) {
+                        Tile t = tiles.get(i + k);
+                        int base = k * ih * iw;
+                        int xEnd = Math.min(t.tx0() + t.tw(), w);
+                        for (int y = 0; y < n; y++) {
+                            int s0 = base + (a + y - iy0) * iw + (t.tx0() - t.ix0());
+                            int d = y * w + t.tx0();
+                            for (int x = t.tx0(); x < xEnd; x++) map[d++] = pm[s0++];
+                        }
+                        for (int c = 0; c < kc; c++) {
+                            for (int y = 0; y < n / 2; y++) {
+                                int s0 = ((k * kc + c) * kh + (a - iy0) / 2 + y) * kw + (t.tx0() - t.ix0()) / 2;
+                                System.arraycopy(kv, s0, kept, (c * (n / 2) + y) * (wp / 2) + t.tx0() / 2, t.tw() / 2);
+                            }
+                        }
+                    }
+                }
+                i = j;
+            }
+            return new FirstStageRows(a, n, kc, kept, map);
+        }
+
+        private void secondStage(int y0, int band, int tile, int batch, Cancellation cancel, float[] out,
+                                 DoubleConsumer progress) {
+            int iy0 = Math.max(0, y0 - r2);
+            int ih = Math.min(hp, y0 + band + r2) - iy0;
+            int kc = done.get(0).channels;
+            int kh = ih / 2;
+            int kwp = wp / 2;
+            float perPixel = (float) (src.channels() * model.normalizer().logJacobianPerElement());
+            List<Tile> tiles = tiles(wp, tile, r2);
+            for (int i = 0; i < tiles.size(); ) {
+                cancel.check();
+                int j = batchEnd(tiles, i, batch);
+                int b = j - i;
+                int iw = tiles.get(i).iw();
+                int kw = iw / 2;
+                float[] buf = new float[b * kc * kh * kw];
+                for (int k = 0; k < b; k++) {
+                    int kx0 = tiles.get(i + k).ix0() / 2;
+                    for (int yy = 0; yy < kh; yy++) {
+                        int row = iy0 / 2 + yy;
+                        FirstStageRows e = rowsAt(2 * row);
+                        int kn = e.rows / 2;
+                        for (int c = 0; c < kc; c++) {
+                            System.arraycopy(e.kept, (c * kn + row - e.y0 / 2) * kwp + kx0, buf, ((k * kc + c) * kh + yy) * kw, kw);
+                        }
+                    }
+                }
+                try (NDManager scope = model.manager().newSubManager()) {
+                    NDArray input = PlaneTensors.create(scope, buf, b, kc, kh, kw);
+                    MultiScaleFlow.Stage st = flow.encodeLevels(model.evalContext(scope, true), input, 1,
+                            model.config().levels());
+                    float[] pm = st.pixelMap().toFloatArray();
+                    for (int k = 0; k < b; k++) {
+                        Tile t = tiles.get(i + k);
+                        int base = k * ih * iw;
+                        int xEnd = Math.min(t.tx0() + t.tw(), w);
+                        for (int y = 0; y < band; y++) {
+                            int s0 = base + (y0 + y - iy0) * iw + (t.tx0() - t.ix0());
+                            int d = y * w + t.tx0();
+                            for (int x = t.tx0(); x < xEnd; x++) out[d++] += pm[s0++] + perPixel;
+                        }
+                    }
+                }
+                i = j;
+                progress.accept((double) i / tiles.size());
+            }
+        }
+    }
 
     /**
      * Map rows [y0, y0+band) of the plane padded to multiples of 2^levels (mirror), full width;
@@ -331,18 +562,11 @@ public final class Mapper {
         int iy1 = Math.min(hp, y0 + band + margin);
         int tileW = iaf ? wp : tile;
         float[] rows = new float[band * w];
-        List<Tile> tiles = new ArrayList<>();
-        for (int tx0 = 0; tx0 < wp; tx0 += tileW) {
-            int tw = Math.min(tileW, wp - tx0);
-            int ix0 = Math.max(0, tx0 - margin);
-            int ix1 = Math.min(wp, tx0 + tw + margin);
-            tiles.add(new Tile(tx0, tw, ix0, ix1 - ix0));
-        }
+        List<Tile> tiles = tiles(wp, tileW, margin);
         int i = 0;
         while (i < tiles.size()) {
             cancel.check();
-            int j = i + 1;
-            while (j < tiles.size() && j - i < batch && tiles.get(j).iw() == tiles.get(i).iw()) j++;
+            int j = batchEnd(tiles, i, batch);
             runBatch(model, src, tiles.subList(i, j), y0, band, iy0, iy1 - iy0, rows);
             i = j;
             done.accept((double) i / tiles.size());

@@ -6,14 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Normalizer;
+import org.flowfiji.data.PlaneSource;
 import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
+import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,17 +56,61 @@ class OpsTest {
     @EnumSource(value = Architecture.class, names = {"REALNVP", "GLOW"})
     void tiledMapEqualsTheWholePlanePass(Architecture arch) {
         ImageData img = OpsTestData.blobs(1, 260, 136, 1, 4);
-        try (FlowModel m = model(arch, 1)) {
-            int margin = Mapper.receptiveRadius(m.config());
-            assertTrue(260 > 32 + 2 * margin, "the image must need several tiles");
-            float[] whole = Mapper.exactPlane(m, img, 0, 1024, ProgressListener.NONE, new Cancellation());
-            float[] tiled = Mapper.exactPlane(m, img, 0, 32, ProgressListener.NONE, new Cancellation());
-            double maxAbs = 0;
-            for (float v : whole) maxAbs = Math.max(maxAbs, Math.abs(v));
-            for (int i = 0; i < whole.length; i++) {
-                assertEquals(whole[i], tiled[i], 1e-4 * maxAbs + 1e-4,
-                        "pixel (" + (i % 260) + ", " + (i / 260) + ") differs between tiled and whole-plane maps");
+        // two levels: the map runs in two stages; one level: in one pass
+        for (int levels = 2; levels >= 1; levels--) {
+            FlowConfig c = FlowConfig.defaults(arch, 1).withLevels(levels).withSteps(2).withHidden(8);
+            try (FlowModel m = FlowModel.create(c, new Normalizer(1000, 2500), 16, 16, null, 5, Device.cpu())) {
+                int margin = Mapper.receptiveRadius(m.config());
+                assertTrue(260 > 32 + 2 * margin, "the image must need several tiles");
+                assertEquals(levels > 1, Mapper.staged(m));
+                perturb(m, 7, 0.1f);
+                float[] single = singlePass(m, img);
+                float[] whole = Mapper.exactPlane(m, img, 0, 1024, ProgressListener.NONE, new Cancellation());
+                float[] tiled = Mapper.exactPlane(m, img, 0, 32, ProgressListener.NONE, new Cancellation());
+                double maxAbs = 0;
+                for (float v : single) maxAbs = Math.max(maxAbs, Math.abs(v));
+                for (int i = 0; i < whole.length; i++) {
+                    String at = "levels " + levels + ", pixel (" + (i % 260) + ", " + (i / 260) + ") differs between ";
+                    assertEquals(single[i], whole[i], 2e-6 * maxAbs, at + "the whole-plane map and one pass of the flow");
+                    assertEquals(whole[i], tiled[i], 2e-6 * maxAbs, at + "tiled and whole-plane maps");
+                }
             }
+        }
+    }
+
+    /**
+     * Adds N(0, std²) noise to every parameter (a log-normal factor to variances): a new flow's
+     * couplings are the identity (zero-initialised last layers), so without it no map value would
+     * depend on its neighbours and margins that are too small would go unnoticed.
+     */
+    private static void perturb(FlowModel m, long seed, float std) {
+        java.util.Random r = new java.util.Random(seed);
+        for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : m.flow().getParameters()) {
+            NDArray a = p.getValue().getArray();
+            float[] noise = new float[Math.toIntExact(a.size())];
+            for (int i = 0; i < noise.length; i++) noise[i] = (float) (std * r.nextGaussian());
+            try (NDArray n = a.getManager().create(noise, a.getShape()).toType(a.getDataType(), false)) {
+                if (p.getKey().toLowerCase().contains("var")) {
+                    a.muli(n.exp());
+                } else {
+                    a.addi(n);
+                }
+            }
+        }
+    }
+
+    /** The map of plane 0 from one pass of the whole flow over the whole plane: no tiles, no stages. */
+    private static float[] singlePass(FlowModel m, ImageData img) {
+        int w = img.width();
+        int h = img.height();
+        float[] buf = new float[w * h];
+        PlaneTensors.copyNormalized(PlaneSource.of(img, 0), 0, 0, h, w, m.normalizer(), m.isInteger() ? 0.5 : 0.0, buf, 0);
+        float perPixel = (float) m.normalizer().logJacobianPerElement();
+        try (Engines.Inference noGrad = Engines.inference(); NDManager scope = m.manager().newSubManager()) {
+            NDArray x = PlaneTensors.create(scope, buf, 1, 1, h, w);
+            float[] map = m.flow().forward(m.evalContext(scope, true), x).pixelMap().toFloatArray();
+            for (int i = 0; i < map.length; i++) map[i] += perPixel;
+            return map;
         }
     }
 
