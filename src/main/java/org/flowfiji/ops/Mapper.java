@@ -289,8 +289,10 @@ public final class Mapper {
                 || (reference != null && reference.config().architecture() == Architecture.IAF);
         int tile = whole ? Indices.roundUp(Math.max(h, w), m) : Indices.roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
         int batch = (int) Math.max(1, TILE_BATCH_PIXELS / ((long) tile * tile));
-        StagedBands staged = staged(model) ? new StagedBands(model, src) : null;
-        StagedBands stagedReference = reference != null && staged(reference) ? new StagedBands(reference, src) : null;
+        // a plane that fits in one tile has no margins to save: one pass
+        boolean tiled = Indices.roundUp(h, m) > tile || Indices.roundUp(w, m) > tile;
+        StagedBands staged = tiled && staged(model) ? new StagedBands(model, src) : null;
+        StagedBands stagedReference = tiled && reference != null && staged(reference) ? new StagedBands(reference, src) : null;
         double total = 0;
         int y0 = 0;
         while (y0 < h) {
@@ -349,7 +351,10 @@ public final class Mapper {
         return j;
     }
 
-    /** Whether a model's exact maps run in two stages ({@link StagedBands}): RealNVP and Glow of two levels or more. */
+    /**
+     * Whether a model's exact maps of planes larger than a tile run in two stages
+     * ({@link StagedBands}): RealNVP and Glow of two levels or more.
+     */
     static boolean staged(FlowModel model) {
         FlowConfig c = model.config();
         return c.architecture() != Architecture.IAF && c.levels() > 1 && model.flow() instanceof MultiScaleFlow;
