@@ -43,13 +43,14 @@ import org.flowfiji.model.FlowModel;
  * a margin of at least that radius and clipped at the plane's border (where the network pads with
  * zeros as it does for the whole plane); the tile centres are stitched. This reproduces the
  * whole-plane pass up to float rounding, with memory bounded by the tile batch, not the image.
- * IAF's density pass is a sequential solve whose dependencies reach across the whole plane, so IAF
+ * Flows of two levels or more run such planes in two stages with margins of their own radii
+ * (level 0, then the rest; see {@link StagedBands}). IAF's density pass is a sequential solve whose dependencies reach across the whole plane, so IAF
  * maps are computed on whole planes.
  *
  * <p><b>Streaming.</b> {@link #mapToTiff} reads planes from an ImageJ image (a virtual stack
  * reads one plane at a time) and writes the map band by band into a TIFF file, so neither the
  * input as floats nor the output map is ever held whole: memory is bounded by one input plane in
- * its own bit depth and one band of tiles.
+ * its own bit depth and a few bands of tiles.
  *
  * <p><b>Window mode.</b> {@code log p(window) / D} of the patch-sized window around each pixel,
  * sampled with a stride: a local anomaly score in nats (or bits) per dimension.
