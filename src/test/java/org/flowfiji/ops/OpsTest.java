@@ -136,6 +136,11 @@ class OpsTest {
             for (float v : w.map().plane(0)) assertTrue(Float.isFinite(v));
             MapResult ratio = Mapper.map(m, m, img, MapSettings.defaults(), null, null);
             for (float v : ratio.map().plane(0)) assertEquals(0f, v, 1e-5f);
+            // in tiles of 16, both models' maps run in two stages
+            MapResult tiled = Mapper.map(m, m, img, new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.NATS, 16, 0), null, null);
+            for (float v : tiled.map().plane(0)) assertEquals(0f, v, 1e-5f);
+            MapResult alone = Mapper.map(m, null, img, new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.NATS, 16, 0), null, null);
+            assertTrue(Math.abs(alone.mapSumNats().get(0)) > 1, "the model's own map is not zero");
         }
     }
 
