@@ -26,8 +26,9 @@ import com.sun.jna.Pointer;
  * variable {@code THP_MEM_ALLOC_ENABLE} is 1 when its allocator first runs. On Linux it is set to 1
  * in this process before the engine starts, unless it is already set (the user's choice, 0
  * included) or {@code flows.mallocDefaults} is true. A tile of a map then faults its whole-tile
- * arrays in 2 MB pages instead of 4 KB ones, and their accesses miss the address translation cache
- * less often. Whether the kernel grants huge pages depends on
+ * arrays, which are mapped fresh for every tensor when over 32 MB, in 2 MB pages instead of 4 KB
+ * ones (maps of large planes took 6-8 % less time; see docs/benchmarks.md). Whether the kernel
+ * grants huge pages depends on
  * {@code /sys/kernel/mm/transparent_hugepage/enabled} ({@code madvise} or {@code always}); with
  * {@code never} the request changes nothing.
  */

@@ -481,13 +481,7 @@ public final class Mapper {
                     int kw = iw / 2;
                     for (int k = 0; k < b; k++) {
                         Tile t = tiles.get(i + k);
-                        int base = k * ih * iw;
-                        int xEnd = Math.min(t.tx0() + t.tw(), w);
-                        for (int y = 0; y < n; y++) {
-                            int s0 = base + (a + y - iy0) * iw + (t.tx0() - t.ix0());
-                            int d = y * w + t.tx0();
-                            for (int x = t.tx0(); x < xEnd; x++) map[d++] = pm[s0++];
-                        }
+                        interior(pm, k, ih, iw, t, iy0, a, n, w, map, false, 0f);
                         for (int c = 0; c < kc; c++) {
                             for (int y = 0; y < n / 2; y++) {
                                 int s0 = ((k * kc + c) * kh + (a - iy0) / 2 + y) * kw + (t.tx0() - t.ix0()) / 2;
@@ -534,14 +528,7 @@ public final class Mapper {
                             model.config().levels());
                     float[] pm = st.pixelMap().toFloatArray();
                     for (int k = 0; k < b; k++) {
-                        Tile t = tiles.get(i + k);
-                        int base = k * ih * iw;
-                        int xEnd = Math.min(t.tx0() + t.tw(), w);
-                        for (int y = 0; y < band; y++) {
-                            int s0 = base + (y0 + y - iy0) * iw + (t.tx0() - t.ix0());
-                            int d = y * w + t.tx0();
-                            for (int x = t.tx0(); x < xEnd; x++) out[d++] += pm[s0++] + perPixel;
-                        }
+                        interior(pm, k, ih, iw, tiles.get(i + k), iy0, y0, band, w, out, true, perPixel);
                     }
                 }
                 i = j;
@@ -597,15 +584,23 @@ public final class Mapper {
             FlowOutput out = model.flow().forward(model.evalContext(scope, true), input);
             float[] pm = out.pixelMap().toFloatArray();
             for (int k = 0; k < b; k++) {
-                Tile t = tiles.get(k);
-                int base = k * ih * iw;
-                int xEnd = Math.min(t.tx0() + t.tw(), w);
-                for (int y = 0; y < band; y++) {
-                    int src0 = base + (y0 + y - iy0) * iw + (t.tx0() - t.ix0());
-                    int dst = y * w + t.tx0();
-                    for (int x = t.tx0(); x < xEnd; x++) rows[dst++] = pm[src0++] + perPixel;
-                }
+                interior(pm, k, ih, iw, tiles.get(k), iy0, y0, band, w, rows, false, perPixel);
             }
+        }
+    }
+
+    /**
+     * Puts the interior of tile {@code k} of a batch's maps [b, ih, iw] (read from input row
+     * {@code iy0}) into rows [y0, y0 + n) of a band of width {@code w}, plus {@code offset}: set,
+     * or added to what the band holds. Columns beyond the plane (padding) are left out.
+     */
+    private static void interior(float[] maps, int k, int ih, int iw, Tile t, int iy0, int y0, int n, int w,
+                                 float[] band, boolean add, float offset) {
+        int xEnd = Math.min(t.tx0() + t.tw(), w);
+        for (int y = 0; y < n; y++) {
+            int s = k * ih * iw + (y0 + y - iy0) * iw + (t.tx0() - t.ix0());
+            int d = y * w + t.tx0();
+            for (int x = t.tx0(); x < xEnd; x++, s++, d++) band[d] = (add ? band[d] : 0f) + maps[s] + offset;
         }
     }
 
