@@ -436,12 +436,14 @@ public final class Mapper {
                 next += rows;
             }
             float[] out = new float[band * w];
-            for (int y = y0; y < y0 + band; y++) {
+            // rows past this model's own padded height (a reference's may be taller) lie beyond the plane
+            int rows = Math.min(band, hp - y0);
+            for (int y = y0; y < y0 + rows; y++) {
                 FirstStageRows e = rowsAt(y);
                 System.arraycopy(e.map, (y - e.y0) * w, out, (y - y0) * w, w);
                 if (y == e.y0 + e.rows - 1) e.map = null;
             }
-            secondStage(y0, band, tile, batch, cancel, out, progress);
+            secondStage(y0, rows, tile, batch, cancel, out, progress);
             return out;
         }
 
@@ -539,7 +541,9 @@ public final class Mapper {
 
     /**
      * Map rows [y0, y0+band) of the plane padded to multiples of 2^levels (mirror), full width;
-     * returns band x W values (rows beyond the plane included, columns cropped to W).
+     * returns band x W values (rows beyond the plane included, columns cropped to W). Rows past the
+     * model's own padded height (when a reference with more levels pads the plane further) stay 0:
+     * they lie beyond the plane and are never handed on.
      */
     private static float[] band(FlowModel model, PlaneSource src, int y0, int band, int tile, int batch,
                                 Cancellation cancel, DoubleConsumer done) {
@@ -560,7 +564,7 @@ public final class Mapper {
         while (i < tiles.size()) {
             cancel.check();
             int j = batchEnd(tiles, i, batch);
-            runBatch(model, src, tiles.subList(i, j), y0, band, iy0, iy1 - iy0, rows);
+            runBatch(model, src, tiles.subList(i, j), y0, Math.min(band, hp - y0), iy0, iy1 - iy0, rows);
             i = j;
             done.accept((double) i / tiles.size());
         }

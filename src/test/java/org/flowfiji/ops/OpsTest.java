@@ -128,6 +128,24 @@ class OpsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = Architecture.class, names = {"REALNVP", "GLOW"})
+    void ratioOfModelsWithOtherLevelsCoversOddSizes(Architecture arch) {
+        ImageData img = OpsTestData.blobs(1, 35, 19, 1, 8);
+        FlowConfig three = FlowConfig.defaults(arch, 1).withLevels(3).withSteps(1).withHidden(8);
+        try (FlowModel m = model(arch, 1);
+             FlowModel ref = FlowModel.create(three, new Normalizer(1000, 2500), 16, 16, null, 6, Device.cpu())) {
+            for (int tile : new int[] {0, 16}) {
+                MapSettings settings = new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.NATS, tile, 0);
+                MapResult ratio = Mapper.map(m, ref, img, settings, null, null);
+                float[] a = Mapper.map(m, null, img, settings, null, null).map().plane(0);
+                float[] b = Mapper.map(ref, null, img, settings, null, null).map().plane(0);
+                float[] r = ratio.map().plane(0);
+                for (int i = 0; i < r.length; i++) assertEquals(a[i] - b[i], r[i], 1e-4f, "tile " + tile + ", pixel " + i);
+            }
+        }
+    }
+
     @Test
     void windowAndRatioMapsAreFiniteAndRatioOfSelfIsZero() {
         ImageData img = OpsTestData.blobs(1, 32, 32, 1, 6);
