@@ -44,8 +44,8 @@ import org.flowfiji.model.FlowModel;
  * zeros as it does for the whole plane); the tile centres are stitched. This reproduces the
  * whole-plane pass up to float rounding, with memory bounded by the tile batch, not the image.
  * Flows of two levels or more run such planes in two stages with margins of their own radii
- * (level 0, then the rest; see {@link StagedBands}). IAF's density pass is a sequential solve whose dependencies reach across the whole plane, so IAF
- * maps are computed on whole planes.
+ * (level 0, then the rest; see {@link StagedBands}). IAF's density pass is a sequential solve
+ * whose dependencies reach across the whole plane, so IAF maps are computed on whole planes.
  *
  * <p><b>Streaming.</b> {@link #mapToTiff} reads planes from an ImageJ image (a virtual stack
  * reads one plane at a time) and writes the map band by band into a TIFF file, so neither the
@@ -293,7 +293,8 @@ public final class Mapper {
         // a plane that fits in one tile has no margins to save: one pass
         boolean tiled = Indices.roundUp(h, m) > tile || Indices.roundUp(w, m) > tile;
         StagedBands staged = tiled && staged(model) ? new StagedBands(model, src) : null;
-        StagedBands stagedReference = tiled && reference != null && staged(reference) ? new StagedBands(reference, src) : null;
+        StagedBands stagedReference = tiled && reference != null && staged(reference)
+                ? new StagedBands(reference, src) : null;
         double total = 0;
         int y0 = 0;
         while (y0 < h) {
@@ -470,7 +471,8 @@ public final class Mapper {
                 int iw = tiles.get(i).iw();
                 float[] buf = new float[b * ch * ih * iw];
                 for (int k = 0; k < b; k++) {
-                    PlaneTensors.copyNormalized(src, iy0, tiles.get(i + k).ix0(), ih, iw, model.normalizer(), dequant, buf, k);
+                    PlaneTensors.copyNormalized(src, iy0, tiles.get(i + k).ix0(), ih, iw, model.normalizer(), dequant,
+                            buf, k);
                 }
                 try (NDManager scope = model.manager().newSubManager()) {
                     NDArray input = PlaneTensors.create(scope, buf, b, ch, ih, iw);
@@ -520,7 +522,8 @@ public final class Mapper {
                         FirstStageRows e = rowsAt(2 * row);
                         int kn = e.rows / 2;
                         for (int c = 0; c < kc; c++) {
-                            System.arraycopy(e.kept, (c * kn + row - e.y0 / 2) * kwp + kx0, buf, ((k * kc + c) * kh + yy) * kw, kw);
+                            System.arraycopy(e.kept, (c * kn + row - e.y0 / 2) * kwp + kx0,
+                                    buf, ((k * kc + c) * kh + yy) * kw, kw);
                         }
                     }
                 }
