@@ -25,10 +25,10 @@ import com.sun.jna.Pointer;
  * kernel for transparent huge pages for them ({@code madvise}); it does so when the environment
  * variable {@code THP_MEM_ALLOC_ENABLE} is 1 when its allocator first runs. On Linux it is set to 1
  * in this process before the engine starts, unless it is already set (the user's choice, 0
- * included) or {@code flows.mallocDefaults} is true. A tile of a map then faults its whole-tile
- * arrays, which are mapped fresh for every tensor when over 32 MB, in 2 MB pages instead of 4 KB
- * ones (maps of large planes took 6-8 % less time; see docs/benchmarks.md). Whether the kernel
- * grants huge pages depends on
+ * included) or {@code flows.mallocDefaults} is true. Tensors over 32 MB (mapped fresh each
+ * time) and the heap as it grows then come in 2 MB pages instead of 4 KB ones (maps of 4096² and
+ * 8192² planes took 4-10 % less time; see docs/benchmarks.md). Whether the kernel grants huge
+ * pages depends on
  * {@code /sys/kernel/mm/transparent_hugepage/enabled} ({@code madvise} or {@code always}); with
  * {@code never} the request changes nothing.
  */
