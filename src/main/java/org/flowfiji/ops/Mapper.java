@@ -346,11 +346,32 @@ public final class Mapper {
         return tiles;
     }
 
-    /** End (exclusive) of the run of tiles from {@code i} that share a read width, at most {@code batch} long. */
-    private static int batchEnd(List<Tile> tiles, int i, int batch) {
-        int j = i + 1;
-        while (j < tiles.size() && j - i < batch && tiles.get(j).iw() == tiles.get(i).iw()) j++;
-        return j;
+    /** The tiles in order, in runs that share a read width and hold at most {@code batch} tiles: one pass each. */
+    private static List<List<Tile>> batches(List<Tile> tiles, int batch) {
+        List<List<Tile>> parts = new ArrayList<>();
+        int i = 0;
+        while (i < tiles.size()) {
+            int j = i + 1;
+            while (j < tiles.size() && j - i < batch && tiles.get(j).iw() == tiles.get(i).iw()) j++;
+            parts.add(tiles.subList(i, j));
+            i = j;
+        }
+        return parts;
+    }
+
+    /**
+     * The normalised input of a run of tiles of one read width, each {@code ih} rows from row
+     * {@code iy0}: [tiles, C, ih, iw] values.
+     */
+    private static float[] tileInput(FlowModel model, PlaneSource src, List<Tile> part, int iy0, int ih) {
+        int ch = src.channels();
+        int iw = part.get(0).iw();
+        double dequant = model.isInteger() ? 0.5 : 0.0;
+        float[] buf = new float[part.size() * ch * ih * iw];
+        for (int k = 0; k < part.size(); k++) {
+            PlaneTensors.copyNormalized(src, iy0, part.get(k).ix0(), ih, iw, model.normalizer(), dequant, buf, k);
+        }
+        return buf;
     }
 
     /**
@@ -459,23 +480,15 @@ public final class Mapper {
             int ch = src.channels();
             int iy0 = Math.max(0, a - r1);
             int ih = Math.min(hp, a + n + r1) - iy0;
-            double dequant = model.isInteger() ? 0.5 : 0.0;
             float[] map = new float[n * w];
             float[] kept = null;
             int kc = 0;
-            List<Tile> tiles = tiles(wp, tile, r1);
-            for (int i = 0; i < tiles.size(); ) {
+            for (List<Tile> part : batches(tiles(wp, tile, r1), batch)) {
                 cancel.check();
-                int j = batchEnd(tiles, i, batch);
-                int b = j - i;
-                int iw = tiles.get(i).iw();
-                float[] buf = new float[b * ch * ih * iw];
-                for (int k = 0; k < b; k++) {
-                    PlaneTensors.copyNormalized(src, iy0, tiles.get(i + k).ix0(), ih, iw, model.normalizer(), dequant,
-                            buf, k);
-                }
+                int b = part.size();
+                int iw = part.get(0).iw();
                 try (NDManager scope = model.manager().newSubManager()) {
-                    NDArray input = PlaneTensors.create(scope, buf, b, ch, ih, iw);
+                    NDArray input = PlaneTensors.create(scope, tileInput(model, src, part, iy0, ih), b, ch, ih, iw);
                     MultiScaleFlow.Stage st = flow.encodeLevels(model.evalContext(scope, true), input, 0, 1);
                     float[] pm = st.pixelMap().toFloatArray();
                     float[] kv = st.kept().toFloatArray();
@@ -484,7 +497,7 @@ public final class Mapper {
                     int kh = ih / 2;
                     int kw = iw / 2;
                     for (int k = 0; k < b; k++) {
-                        Tile t = tiles.get(i + k);
+                        Tile t = part.get(k);
                         interior(pm, k, ih, iw, t, iy0, a, n, w, map, false, 0f);
                         for (int c = 0; c < kc; c++) {
                             for (int y = 0; y < n / 2; y++) {
@@ -494,7 +507,6 @@ public final class Mapper {
                         }
                     }
                 }
-                i = j;
             }
             return new FirstStageRows(a, n, kc, kept, map);
         }
@@ -508,15 +520,15 @@ public final class Mapper {
             int kwp = wp / 2;
             float perPixel = (float) (src.channels() * model.normalizer().logJacobianPerElement());
             List<Tile> tiles = tiles(wp, tile, r2);
-            for (int i = 0; i < tiles.size(); ) {
+            int tilesDone = 0;
+            for (List<Tile> part : batches(tiles, batch)) {
                 cancel.check();
-                int j = batchEnd(tiles, i, batch);
-                int b = j - i;
-                int iw = tiles.get(i).iw();
+                int b = part.size();
+                int iw = part.get(0).iw();
                 int kw = iw / 2;
                 float[] buf = new float[b * kc * kh * kw];
                 for (int k = 0; k < b; k++) {
-                    int kx0 = tiles.get(i + k).ix0() / 2;
+                    int kx0 = part.get(k).ix0() / 2;
                     for (int yy = 0; yy < kh; yy++) {
                         int row = iy0 / 2 + yy;
                         FirstStageRows e = rowsAt(2 * row);
@@ -533,11 +545,11 @@ public final class Mapper {
                             model.config().levels());
                     float[] pm = st.pixelMap().toFloatArray();
                     for (int k = 0; k < b; k++) {
-                        interior(pm, k, ih, iw, tiles.get(i + k), iy0, y0, band, w, out, true, perPixel);
+                        interior(pm, k, ih, iw, part.get(k), iy0, y0, band, w, out, true, perPixel);
                     }
                 }
-                i = j;
-                progress.accept((double) i / tiles.size());
+                tilesDone += b;
+                progress.accept((double) tilesDone / tiles.size());
             }
         }
     }
@@ -563,13 +575,12 @@ public final class Mapper {
         int tileW = iaf ? wp : tile;
         float[] rows = new float[band * w];
         List<Tile> tiles = tiles(wp, tileW, margin);
-        int i = 0;
-        while (i < tiles.size()) {
+        int tilesDone = 0;
+        for (List<Tile> part : batches(tiles, batch)) {
             cancel.check();
-            int j = batchEnd(tiles, i, batch);
-            runBatch(model, src, tiles.subList(i, j), y0, Math.min(band, hp - y0), iy0, iy1 - iy0, rows);
-            i = j;
-            done.accept((double) i / tiles.size());
+            runBatch(model, src, part, y0, Math.min(band, hp - y0), iy0, iy1 - iy0, rows);
+            tilesDone += part.size();
+            done.accept((double) tilesDone / tiles.size());
         }
         return rows;
     }
@@ -580,14 +591,9 @@ public final class Mapper {
         int ch = src.channels();
         int w = src.width();
         int iw = tiles.get(0).iw();
-        double dequant = model.isInteger() ? 0.5 : 0.0;
-        float[] buf = new float[b * ch * ih * iw];
-        for (int k = 0; k < b; k++) {
-            PlaneTensors.copyNormalized(src, iy0, tiles.get(k).ix0(), ih, iw, model.normalizer(), dequant, buf, k);
-        }
         float perPixel = (float) (ch * model.normalizer().logJacobianPerElement());
         try (NDManager scope = model.manager().newSubManager()) {
-            NDArray input = PlaneTensors.create(scope, buf, b, ch, ih, iw);
+            NDArray input = PlaneTensors.create(scope, tileInput(model, src, tiles, iy0, ih), b, ch, ih, iw);
             FlowOutput out = model.flow().forward(model.evalContext(scope, true), input);
             float[] pm = out.pixelMap().toFloatArray();
             for (int k = 0; k < b; k++) {
