@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  * shapes, finite values, round trip, cancelling log-dets, log-det maps, log-det against a
  * brute-force float64 Jacobian, and save/load.
  */
-final class FlowLayerContract {
+public final class FlowLayerContract {
 
     /** Round-trip tolerance in float32. */
     static final double ROUND_TRIP_TOL = 1e-4;
@@ -101,7 +101,7 @@ final class FlowLayerContract {
     }
 
     /** Adds N(0, std²) to every parameter (log-normal factor for variances, which must stay positive). */
-    static void perturb(Block block, long seed, double std) {
+    public static void perturb(Block block, long seed, double std) {
         Random r = new Random(seed);
         for (Pair<String, Parameter> p : block.getParameters()) {
             NDArray a = p.getValue().getArray();

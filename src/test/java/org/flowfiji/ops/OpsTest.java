@@ -17,6 +17,7 @@ import org.flowfiji.data.Normalizer;
 import org.flowfiji.data.PlaneSource;
 import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
+import org.flowfiji.flow.FlowLayerContract;
 import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,9 @@ class OpsTest {
                 int margin = Mapper.receptiveRadius(m.config());
                 assertTrue(260 > 32 + 2 * margin, "the image must need several tiles");
                 assertEquals(levels > 1, Mapper.staged(m));
-                perturb(m, 7, 0.1f);
+                // a new flow's couplings are the identity (zero-initialised last layers): without noise
+                // no map value would depend on its neighbours and too small a margin would pass
+                FlowLayerContract.perturb(m.flow(), 7, 0.1);
                 float[] single = singlePass(m, img);
                 float[] whole = Mapper.exactPlane(m, img, 0, 1024, ProgressListener.NONE, new Cancellation());
                 float[] tiled = Mapper.exactPlane(m, img, 0, 32, ProgressListener.NONE, new Cancellation());
@@ -73,27 +76,6 @@ class OpsTest {
                     String at = "levels " + levels + ", pixel (" + (i % 260) + ", " + (i / 260) + ") differs between ";
                     assertEquals(single[i], whole[i], 2e-6 * maxAbs, at + "the whole-plane map and one pass of the flow");
                     assertEquals(whole[i], tiled[i], 2e-6 * maxAbs, at + "tiled and whole-plane maps");
-                }
-            }
-        }
-    }
-
-    /**
-     * Adds N(0, std²) noise to every parameter (a log-normal factor to variances): a new flow's
-     * couplings are the identity (zero-initialised last layers), so without it no map value would
-     * depend on its neighbours and margins that are too small would go unnoticed.
-     */
-    private static void perturb(FlowModel m, long seed, float std) {
-        java.util.Random r = new java.util.Random(seed);
-        for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : m.flow().getParameters()) {
-            NDArray a = p.getValue().getArray();
-            float[] noise = new float[Math.toIntExact(a.size())];
-            for (int i = 0; i < noise.length; i++) noise[i] = (float) (std * r.nextGaussian());
-            try (NDArray n = a.getManager().create(noise, a.getShape()).toType(a.getDataType(), false)) {
-                if (p.getKey().toLowerCase().contains("var")) {
-                    a.muli(n.exp());
-                } else {
-                    a.addi(n);
                 }
             }
         }
