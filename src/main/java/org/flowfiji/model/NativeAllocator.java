@@ -21,9 +21,11 @@ import com.sun.jna.Pointer;
  * the system property {@code flows.mallocDefaults} is true, and where there is no glibc
  * {@code mallopt} (other systems and C libraries).
  *
- * <p><b>Huge pages.</b> libtorch itself can align tensors of 2 MB and more to 2 MB and ask the
- * kernel for transparent huge pages for them ({@code madvise}); it does so when the environment
- * variable {@code THP_MEM_ALLOC_ENABLE} is 1 when its allocator first runs. On Linux it is set to 1
+ * <p><b>Huge pages.</b> libtorch itself can ask the kernel for transparent huge pages for tensors
+ * of 2 MB and more ({@code madvise}); it does so when the environment variable
+ * {@code THP_MEM_ALLOC_ENABLE} is 1 when its allocator first runs. It aligns those tensors to the
+ * 4 KB page only, so huge pages back the whole 2 MB-aligned stretches inside each tensor (most of
+ * a large one, possibly none of one of exactly 2 MB). On Linux it is set to 1
  * in this process before the engine starts, unless it is already set (the user's choice, 0
  * included) or {@code flows.mallocDefaults} is true. Tensors over 32 MB (mapped fresh each
  * time) and the heap as it grows then come in 2 MB pages instead of 4 KB ones (maps of 4096² and
@@ -39,7 +41,7 @@ final class NativeAllocator {
     private static final int M_TOP_PAD = -2;
     private static final int M_MMAP_THRESHOLD = -3;
 
-    /** libtorch's switch for 2 MB-aligned, huge-page-backed tensors of 2 MB and more. */
+    /** libtorch's switch for huge pages under tensors of 2 MB and more. */
     static final String HUGE_PAGES_VARIABLE = "THP_MEM_ALLOC_ENABLE";
 
     private static boolean done;
