@@ -267,10 +267,16 @@ public final class Mapper {
         return map;
     }
 
+    /**
+     * Whether an error means memory ran out: a Java OutOfMemoryError, or an engine error that says
+     * so. CUDA says "out of memory"; libtorch's CPU allocator says "can't allocate memory" (Linux,
+     * macOS) or "not enough memory" (Windows).
+     */
     static boolean isOutOfMemory(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            String msg = t.getMessage();
-            if (t instanceof OutOfMemoryError || (msg != null && msg.toLowerCase().contains("out of memory"))) return true;
+            String msg = t.getMessage() == null ? "" : t.getMessage().toLowerCase();
+            if (t instanceof OutOfMemoryError || msg.contains("out of memory") || msg.contains("can't allocate memory")
+                    || msg.contains("not enough memory")) return true;
         }
         return false;
     }
