@@ -58,4 +58,9 @@ final class ConsoleProgress implements ProgressListener, TrainingListener {
     public void onMessage(String message) {
         if (!quiet) out.println(message);
     }
+
+    @Override
+    public void message(String text) {
+        onMessage(text);
+    }
 }

@@ -286,7 +286,8 @@ public final class Demo {
             long span = weight * 1000L;
             base += span;
             String label = String.format(Locale.ROOT, "%-24s", task);
-            return (t, done, n) -> out.progress(label, Math.min(total, start + (n <= 0 ? 0 : done * span / n)), total);
+            return out.withProgress((t, done, n) -> out.progress(label,
+                    Math.min(total, start + (n <= 0 ? 0 : done * span / n)), total));
         }
     }
 

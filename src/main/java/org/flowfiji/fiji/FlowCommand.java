@@ -81,6 +81,11 @@ public abstract class FlowCommand extends ContextCommand {
                 lastReport = now;
                 status.showStatus((int) Math.min(done, Integer.MAX_VALUE), (int) Math.min(total, Integer.MAX_VALUE), task);
             }
+
+            @Override
+            public void message(String text) {
+                log.warn(text);
+            }
         };
     }
 

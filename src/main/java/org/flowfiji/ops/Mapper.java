@@ -205,7 +205,8 @@ public final class Mapper {
     }
 
     private static ProgressListener scaled(ProgressListener p, String task, long part, long parts) {
-        return (t, done, total) -> p.progress(task, part * 1000 + (total == 0 ? 0 : done * 1000 / total), parts * 1000);
+        return p.withProgress((t, done, total) -> p.progress(task, part * 1000 + (total == 0 ? 0 : done * 1000 / total),
+                parts * 1000));
     }
 
     /**
@@ -295,7 +296,9 @@ public final class Mapper {
         boolean whole = model.config().architecture() == Architecture.IAF
                 || (reference != null && reference.config().architecture() == Architecture.IAF);
         int tile = whole ? Indices.roundUp(Math.max(h, w), m) : Indices.roundUp(tileSize > 0 ? tileSize : DEFAULT_TILE, m);
-        int batch = (int) Math.max(1, TILE_BATCH_PIXELS / ((long) tile * tile));
+        // a run of tiles never spans two bands: a batch larger than a band's tiles would only delay a back-off
+        int perBand = (Indices.roundUp(w, m) + tile - 1) / tile;
+        int batch = (int) Math.max(1, Math.min(perBand, TILE_BATCH_PIXELS / ((long) tile * tile)));
         // a plane that fits in one tile has no margins to save: one pass
         boolean tiled = Indices.roundUp(h, m) > tile || Indices.roundUp(w, m) > tile;
         StagedBands staged = tiled && staged(model) ? new StagedBands(model, src) : null;
@@ -325,8 +328,12 @@ public final class Mapper {
                 if (!isOutOfMemory(e) || (batch == 1 && (whole || tile <= 2 * m))) throw e;
                 if (staged != null) staged.clear();
                 if (stagedReference != null) stagedReference.clear();
+                String was = batch > 1 ? batch + " tiles of " + tile + " px at a time" : "tiles of " + tile + " px";
                 if (batch > 1) batch /= 2;
                 else tile = Indices.roundUp(tile / 2, m);
+                progress.message("Memory ran out mapping " + was + " (rows from " + y0 + "): going on with "
+                        + (batch > 1 ? batch + " tiles of " + tile + " px at a time" : "tiles of " + tile + " px")
+                        + ". Maps in smaller tiles take longer; the values are the same.");
                 continue;
             }
             int count = Math.min(band, h - y0);

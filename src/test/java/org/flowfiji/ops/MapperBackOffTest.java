@@ -162,10 +162,15 @@ class MapperBackOffTest {
 
     /** The exact map (model minus reference, if any) of a plane, computed in bands from tiles of {@code tile}. */
     private static float[] map(FlowModel model, FlowModel reference, ImageData plane, int tile) throws IOException {
+        return map(model, reference, plane, tile, ProgressListener.NONE);
+    }
+
+    private static float[] map(FlowModel model, FlowModel reference, ImageData plane, int tile,
+                               ProgressListener progress) throws IOException {
         int w = plane.width();
         float[] map = new float[w * plane.height()];
         try (Engines.Inference noGrad = Engines.inference()) {
-            Mapper.exactBands(model, reference, PlaneSource.of(plane, 0), tile, ProgressListener.NONE,
+            Mapper.exactBands(model, reference, PlaneSource.of(plane, 0), tile, progress,
                     new Cancellation(), (y0, values, offset, count) -> System.arraycopy(values, offset, map, y0 * w,
                             count * w));
         }
@@ -235,9 +240,23 @@ class MapperBackOffTest {
             int full = TILE + 2 * r;
             FailingFlow flow = failing(m, (long) full * full - 1, Long.MAX_VALUE);
             float[] expected = wholePlane(m, PLANE);
-            float[] backedOff = map(withFlow(m, flow), null, PLANE, TILE);
+            List<String> messages = new ArrayList<>();
+            ProgressListener progress = new ProgressListener() {
+                @Override
+                public void progress(String task, long done, long total) {}
+
+                @Override
+                public void message(String text) {
+                    messages.add(text);
+                }
+            };
+            float[] backedOff = map(withFlow(m, flow), null, PLANE, TILE, progress);
             assertBatchThenTileHalved(flow.passes, 0, r);
             assertMapEquals(expected, backedOff, PLANE.width(), maxAbs(expected), "single pass");
+            // the user is told of every retry, the last one naming the tiles the map went on with
+            assertEquals(flow.passes.stream().filter(Pass::failed).count(), messages.size(), messages.toString());
+            assertTrue(messages.get(messages.size() - 1).contains("going on with tiles of " + TILE / 2 + " px"),
+                    messages.get(messages.size() - 1));
         }
     }
 
