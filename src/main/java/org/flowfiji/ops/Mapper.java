@@ -328,12 +328,11 @@ public final class Mapper {
                 if (!isOutOfMemory(e) || (batch == 1 && (whole || tile <= 2 * m))) throw e;
                 if (staged != null) staged.clear();
                 if (stagedReference != null) stagedReference.clear();
-                String was = batch > 1 ? batch + " tiles of " + tile + " px at a time" : "tiles of " + tile + " px";
+                String was = tiling(batch, tile);
                 if (batch > 1) batch /= 2;
                 else tile = Indices.roundUp(tile / 2, m);
                 progress.message("Memory ran out mapping " + was + " (rows from " + y0 + "): going on with "
-                        + (batch > 1 ? batch + " tiles of " + tile + " px at a time" : "tiles of " + tile + " px")
-                        + ". Maps in smaller tiles take longer; the values are the same.");
+                        + tiling(batch, tile) + ". Maps in smaller tiles take longer; the values are the same.");
                 continue;
             }
             int count = Math.min(band, h - y0);
@@ -343,6 +342,11 @@ public final class Mapper {
             progress.progress("Likelihood map", Math.min(y0, h), h);
         }
         return total;
+    }
+
+    /** How a map runs its tiles, for messages: "4 tiles of 256 px at a time" or "tiles of 1024 px". */
+    private static String tiling(int batch, int tile) {
+        return batch > 1 ? batch + " tiles of " + tile + " px at a time" : "tiles of " + tile + " px";
     }
 
     private record Tile(int tx0, int tw, int ix0, int iw) {}
