@@ -103,8 +103,14 @@ public final class GaussianPrior extends AbstractBlock {
      * is one, otherwise on the context manager's device, in float32).
      */
     public NDArray sample(FlowContext ctx, Shape shape, NDArray cond, float temperature) {
-        NDManager m = ctx.manager();
-        NDArray eps = m.randomNormal(0f, 1f, shape, DataType.FLOAT32);
+        return fromNoise(ctx, ctx.manager().randomNormal(0f, 1f, shape, DataType.FLOAT32), cond, temperature);
+    }
+
+    /**
+     * The draw z = mean + exp(logStd) T eps for given standard normal values {@code eps} [B, C, H, W]
+     * (moved to the conditioning tensor's device and data type when there is one).
+     */
+    public NDArray fromNoise(FlowContext ctx, NDArray eps, NDArray cond, float temperature) {
         if (cond != null) {
             eps = eps.toDevice(cond.getDevice(), false).toType(cond.getDataType(), false);
         }

@@ -274,12 +274,34 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
         }
     }
 
+    /**
+     * Standard normal values for the priors of a sampling pass: {@code shape} [B, C, h, w] values
+     * for level {@code level}'s prior (the split prior after that level, or the top prior for the
+     * last level), in {@code manager}.
+     */
+    @FunctionalInterface
+    public interface Noise {
+        NDArray draw(NDManager manager, int level, Shape shape);
+    }
+
     @Override
     public Sample sample(FlowContext ctx, int batch, int height, int width, float temperature) {
         if (batch < 1) {
             throw new IllegalArgumentException("Sample count must be >= 1, got " + batch);
         }
-        Shape image = new Shape(batch, config.channels(), height, width);
+        return sample(ctx, new Shape(batch, config.channels(), height, width), temperature, true,
+                (manager, level, shape) -> manager.randomNormal(0f, 1f, shape, DataType.FLOAT32));
+    }
+
+    /**
+     * Images of shape {@code image} [B, C, H, W] from the priors' draws on the given standard normal
+     * values. The flow is local (see the receptive radius of maps): a region of a larger image
+     * decoded from its own values (with a margin) equals that region of the whole image decoded
+     * from the whole image's values, which is how large samples are made in tiles.
+     *
+     * @param logProb false to skip log q(x) (the returned sample's {@code logProb} is then null)
+     */
+    public Sample sample(FlowContext ctx, Shape image, float temperature, boolean logProb, Noise noise) {
         checkInput(image);
         List<Shape> levelOut = new ArrayList<>();
         Shape s = image;
@@ -293,19 +315,20 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
             }
         }
         FlowContext noMap = ctx.withMap(false);
-        NDArray h = topPrior.sample(noMap, levelOut.get(levels.size() - 1), null, temperature);
-        NDArray logPrior = Tensors.perSample(topPrior.logDensity(noMap, h, null));
+        int top = levels.size() - 1;
+        NDArray h = topPrior.fromNoise(noMap, noise.draw(noMap.manager(), top, levelOut.get(top)), null, temperature);
+        NDArray logPrior = logProb ? Tensors.perSample(topPrior.logDensity(noMap, h, null)) : null;
         NDArray inverseLogdet = Tensors.zerosPerSample(noMap, h);
-        for (int l = levels.size() - 1; l >= 0; l--) {
-            if (l < levels.size() - 1) {
+        for (int l = top; l >= 0; l--) {
+            if (l < top) {
                 Shape full = levelOut.get(l);
                 long kept = h.getShape().get(1);
                 Shape outShape = new Shape(full.get(0), full.get(1) - kept, full.get(2), full.get(3));
-                NDArray z2 = splitPriors.get(l).sample(noMap, outShape, h, temperature);
+                NDArray z2 = splitPriors.get(l).fromNoise(noMap, noise.draw(noMap.manager(), l, outShape), h, temperature);
                 if (!z2.getDevice().equals(h.getDevice()) || z2.getDataType() != h.getDataType()) {
                     z2 = z2.toDevice(h.getDevice(), false).toType(h.getDataType(), false);
                 }
-                logPrior = logPrior.add(Tensors.perSample(splitPriors.get(l).logDensity(noMap, z2, h)));
+                if (logProb) logPrior = logPrior.add(Tensors.perSample(splitPriors.get(l).logDensity(noMap, z2, h)));
                 h = NDArrays.concat(new NDList(h, z2), 1);
             }
             List<FlowBlock> level = levels.get(l);
@@ -315,7 +338,7 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
                 inverseLogdet = r[1];
             }
         }
-        return new Sample(h, logPrior.sub(inverseLogdet));
+        return new Sample(h, logProb ? logPrior.sub(inverseLogdet) : null);
     }
 
     /**

@@ -29,6 +29,7 @@ import org.flowfiji.flow.FlowOutput;
 import org.flowfiji.flow.GaussianPrior;
 import org.flowfiji.flow.ImageFlow;
 import org.flowfiji.flow.MultiScaleFlow;
+import org.flowfiji.flow.Sample;
 import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 import org.flowfiji.model.TrainingSummary;
@@ -37,13 +38,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The exact map's back-off when the engine runs out of memory: the tile batch is halved, then the
- * tile size, the two-stage state is dropped, and the band is run again. The flows here fail every
+ * The back-off of maps and samples when the engine runs out of memory. Maps: the tile batch is
+ * halved, then the tile size, the two-stage state is dropped, and the band is run again. Samples:
+ * the batch of images, then the tile, is halved, and the images come out the same. The flows here fail every
  * pass over an input larger than a limit by asking the engine for an array no machine can hold, so
  * the error is the engine's own; the maps must come out as the whole-plane pass of the same flow
  * computes them, and the passes the flow saw show what was halved when.
  */
-class MapperBackOffTest {
+class OutOfMemoryBackOffTest {
 
     /** The tile side the maps start with. */
     private static final int TILE = 32;
@@ -108,27 +110,33 @@ class MapperBackOffTest {
 
         @Override
         public FlowOutput forward(FlowContext ctx, NDArray x) {
-            check(ctx, x, 0);
+            check(ctx, x.getShape(), 0);
             return super.forward(ctx, x);
         }
 
         @Override
         public Stage encodeLevels(FlowContext ctx, NDArray h, int from, int to) {
-            check(ctx, h, from);
+            check(ctx, h.getShape(), from);
             return super.encodeLevels(ctx, h, from, to);
         }
 
-        private void check(FlowContext ctx, NDArray x, int from) {
+        @Override
+        public Sample sample(FlowContext ctx, Shape image, float temperature, boolean logProb, Noise noise) {
+            check(ctx, image, 0);
+            return super.sample(ctx, image, temperature, logProb, noise);
+        }
+
+        private void check(FlowContext ctx, Shape shape, int from) {
             if (passes.size() >= MAX_PASSES) {
-                throw new AssertionError("the map was still retrying after " + MAX_PASSES + " passes");
+                throw new AssertionError("still retrying after " + MAX_PASSES + " passes");
             }
-            boolean fail = x.size() > (from == 0 ? firstLimit : restLimit);
-            passes.add(new Pass(from, x.getShape(), fail));
+            boolean fail = shape.size() > (from == 0 ? firstLimit : restLimit);
+            passes.add(new Pass(from, shape, fail));
             if (!fail) return;
             if (failure == Failure.OUT_OF_MEMORY) {
                 ctx.manager().create(new Shape(1L << 60), DataType.FLOAT32);
             } else {
-                x.reshape(-1, 7, 11, 13);
+                ctx.manager().zeros(new Shape(5)).reshape(-1, 7, 11, 13);
             }
             throw new AssertionError("the engine did not fail");
         }
@@ -345,6 +353,72 @@ class MapperBackOffTest {
             EngineException e = assertThrows(EngineException.class, () -> map(failing, null, PLANE, TILE));
             assertFalse(Mapper.isOutOfMemory(e), e.getMessage());
             assertEquals(1, flow.passes.size(), "the map tried again: " + flow.passes);
+        }
+    }
+
+    /** A listener that keeps the messages. */
+    private static ProgressListener messages(List<String> into) {
+        return new ProgressListener() {
+            @Override
+            public void progress(String task, long done, long total) {}
+
+            @Override
+            public void message(String text) {
+                into.add(text);
+            }
+        };
+    }
+
+    /** Samples equal up to one grey level (the floor of the quantisation may fall either side). */
+    private static void assertSamplesEqual(ImageData expected, ImageData actual, String what) {
+        assertEquals(expected.planeCount(), actual.planeCount());
+        for (int k = 0; k < expected.planeCount(); k++) {
+            float[] a = expected.plane(k);
+            float[] b = actual.plane(k);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], 1.0, what + ": image " + k + ", pixel " + i + " differs from the sample without back-off");
+            }
+        }
+    }
+
+    /**
+     * Four images of 32 x 32 go in one batch; a batch of more than one runs out, so the batch is
+     * halved twice, and the images are those of the run that had the memory.
+     */
+    @Test
+    void samplingHalvesTheBatchAndMakesTheSameImages() throws Exception {
+        try (FlowModel m = model(Architecture.GLOW, 2, 5)) {
+            FailingFlow flow = failing(m, 32 * 32, Long.MAX_VALUE);
+            List<String> told = new ArrayList<>();
+            ImageData expected = Sampler.sample(m, 4, 32, 32, 1.0, 3, null, null);
+            ImageData backedOff = Sampler.sample(withFlow(m, flow), 4, 32, 32, 1.0, 3, messages(told), null);
+            List<Long> batches = flow.passes.stream().map(Pass::batch).toList();
+            assertEquals(List.of(4L, 2L, 1L, 1L, 1L, 1L), batches, "the batches tried");
+            assertEquals(2, told.size(), told.toString());
+            assertSamplesEqual(expected, backedOff, "batch halved");
+        }
+    }
+
+    /**
+     * An image larger than a tile is made in tiles of 64; every such tile with its margins runs out,
+     * tiles of 32 do not: the tile is halved once, in the first band, and the image is the one made
+     * whole.
+     */
+    @Test
+    void samplingHalvesTheTileAndMakesTheSameImage() throws Exception {
+        try (FlowModel m = model(Architecture.GLOW, 2, 5)) {
+            int r = Mapper.receptiveRadius(m.config());
+            assertTrue(r < 32, "a clipped tile of 64 must be larger than a whole tile of 32: margin " + r);
+            FailingFlow flow = failing(m, (32L + 2 * r) * (32 + 2 * r), Long.MAX_VALUE);
+            List<String> told = new ArrayList<>();
+            ImageData expected = Sampler.sample(m, 1, 200, 136, 1.0, 3, 1024, null, null);
+            ImageData backedOff = Sampler.sample(withFlow(m, flow), 1, 200, 136, 1.0, 3, 64, messages(told), null);
+            assertEquals(1, flow.passes.stream().filter(Pass::failed).count(), "failed passes: " + flow.passes);
+            assertEquals(64 + r, flow.passes.get(0).width(), "the first tile was not a tile of 64");
+            assertTrue(flow.passes.stream().skip(1).allMatch(p -> p.width() <= 32 + 2 * r), "tiles after the back-off");
+            assertEquals(1, told.size(), told.toString());
+            assertTrue(told.get(0).contains("going on with tiles of 32 px"), told.get(0));
+            assertSamplesEqual(expected, backedOff, "tile halved");
         }
     }
 }

@@ -1,0 +1,115 @@
+package org.flowfiji.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import org.flowfiji.data.ImageData;
+import org.flowfiji.data.Normalizer;
+import org.flowfiji.flow.Architecture;
+import org.flowfiji.flow.FlowConfig;
+import org.flowfiji.flow.FlowLayerContract;
+import org.flowfiji.model.FlowModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Samples of RealNVP and Glow made in tiles equal the same samples made whole, and an image does
+ * not depend on the batch it is drawn in: the priors' values are keyed by position
+ * ({@link LatentNoise}) and the flows are local.
+ */
+class SamplerTilesTest {
+
+    /** A float model (no quantisation of the samples) whose every parameter is perturbed. */
+    private static FlowModel model(Architecture arch, int levels) {
+        FlowConfig c = FlowConfig.defaults(arch, 1).withLevels(levels).withSteps(2).withHidden(8);
+        FlowModel m = FlowModel.create(c, new Normalizer(1000, 2500), 16, 32, null, 5, Device.cpu());
+        // a new flow's couplings are the identity (zero-initialised last layers): without noise no
+        // pixel would depend on its neighbours' latents and too small a margin would pass
+        FlowLayerContract.perturb(m.flow(), 7, 0.1);
+        return m;
+    }
+
+    private static double maxAbsDifferenceFromMean(float[] a) {
+        double mean = 0;
+        for (float v : a) mean += v;
+        mean /= a.length;
+        double m = 0;
+        for (float v : a) m = Math.max(m, Math.abs(v - mean));
+        return m;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Architecture.class, names = {"REALNVP", "GLOW"})
+    void tiledSamplesEqualWholeSamples(Architecture arch) {
+        for (int levels = 2; levels >= 1; levels--) {
+            try (FlowModel m = model(arch, levels)) {
+                int w = 264;
+                int h = 136;
+                assertTrue(w > 32 + 2 * Mapper.receptiveRadius(m.config()), "the image must need several tiles");
+                ImageData whole = Sampler.sample(m, 2, w, h, 0.9, 11, 1024, null, null);
+                ImageData tiled = Sampler.sample(m, 2, w, h, 0.9, 11, 32, null, null);
+                for (int k = 0; k < 2; k++) {
+                    float[] a = whole.plane(k);
+                    float[] b = tiled.plane(k);
+                    // the values spread around the normaliser's offset: compare at the scale of that spread
+                    double scale = maxAbsDifferenceFromMean(a);
+                    assertTrue(scale > 1, "the sample is flat: " + scale);
+                    for (int i = 0; i < a.length; i++) {
+                        assertEquals(a[i], b[i], 2e-5 * scale, arch + ", levels " + levels + ", image " + k + ", pixel ("
+                                + (i % w) + ", " + (i / w) + ") differs between tiled and whole samples");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void anImageDoesNotDependOnItsBatchButOnItsSeedAndPlace() {
+        try (FlowModel m = model(Architecture.GLOW, 2)) {
+            ImageData three = Sampler.sample(m, 3, 32, 16, 1.0, 3, null, null);
+            ImageData one = Sampler.sample(m, 1, 32, 16, 1.0, 3, null, null);
+            ImageData otherSeed = Sampler.sample(m, 1, 32, 16, 1.0, 4, null, null);
+            assertEquals(3, three.planeCount());
+            float[] first = three.plane(0);
+            for (int i = 0; i < first.length; i++) {
+                assertEquals(first[i], one.plane(0)[i], 1e-6 * Math.abs(first[i]) + 1e-3, "pixel " + i);
+            }
+            assertNotEquals(first[5], three.plane(1)[5], "two images of one batch are the same");
+            assertNotEquals(first[5], otherSeed.plane(0)[5], "another seed gave the same image");
+        }
+    }
+
+    @Test
+    void latentNoiseOfARegionIsThatPartOfTheWholeAndStandardNormal() {
+        LatentNoise noise = new LatentNoise(9);
+        int w = 200;
+        int h = 10;
+        float[] whole = noise.region(1, 0, 2, 3, 0, 0, h, w);
+        // a region that starts and ends inside runs of the generator
+        float[] part = noise.region(1, 1, 1, 3, 4, 70, 5, 100);
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < 5; y++) {
+                for (int x = 0; x < 100; x++) {
+                    assertEquals(whole[((3 + c) * h + 4 + y) * w + 70 + x], part[(c * 5 + y) * 100 + x],
+                            "channel " + c + ", row " + y + ", column " + x);
+                }
+            }
+        }
+        double sum = 0;
+        double squares = 0;
+        for (float v : whole) {
+            sum += v;
+            squares += v * v;
+        }
+        double mean = sum / whole.length;
+        double var = squares / whole.length - mean * mean;
+        // 12,000 values: the mean's standard error is 0.009, the variance's 0.013
+        assertEquals(0, mean, 0.05, "mean");
+        assertEquals(1, var, 0.07, "variance");
+        assertNotEquals(whole[0], noise.region(0, 0, 1, 1, 0, 0, 1, 1)[0], "two levels share their values");
+        assertNotEquals(whole[0], new LatentNoise(10).region(1, 0, 1, 1, 0, 0, 1, 1)[0], "two seeds share their values");
+    }
+}
