@@ -3,8 +3,7 @@ package org.flowfiji.cli;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.flowfiji.data.ImageData;
-import org.flowfiji.data.ImageIO;
+import org.flowfiji.data.TiffStackWriter;
 import org.flowfiji.model.FlowModel;
 import org.flowfiji.ops.Cancellation;
 import org.flowfiji.ops.Sampler;
@@ -45,21 +44,31 @@ final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String device = engine.apply();
+        if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
         try (FlowModel m = FlowModel.load(model, device)) {
+            int w = width > 0 ? width : m.patchSize();
+            int h = height > 0 ? height : m.patchSize();
+            int c = m.channels();
             long t0 = System.nanoTime();
-            ImageData images = Sampler.sample(m, count, width, height, temperature, seed, new ConsoleProgress(output.quiet), new Cancellation());
+            // each image goes to the file as it is made (large ones band by band): memory holds one at most
+            try (TiffStackWriter writer = new TiffStackWriter(out, w, h, c, count, 1, m.bitDepth(), m.calibration())) {
+                Sampler.sample(m, count, w, h, temperature, seed, new ConsoleProgress(output.quiet), new Cancellation(),
+                        (k, y0, rows, values) -> {
+                            for (int ch = 0; ch < c; ch++) writer.writeRows(k * c + ch, y0, values, ch * rows * w, rows);
+                        });
+                writer.commit();
+            }
             double seconds = (System.nanoTime() - t0) * 1e-9;
-            ImageIO.writeTiff(images, out);
             if (output.json) {
                 JsonObject o = new JsonObject();
-                o.addProperty("count", images.planeCount());
-                o.addProperty("width", images.width());
-                o.addProperty("height", images.height());
+                o.addProperty("count", count);
+                o.addProperty("width", w);
+                o.addProperty("height", h);
                 o.addProperty("seconds", seconds);
                 o.addProperty("out", out.toString());
                 FlowsCommand.printJson(o);
             } else if (!output.quiet) {
-                System.err.printf("%d image(s) %dx%d in %.2f s -> %s%n", images.planeCount(), images.width(), images.height(), seconds, out);
+                System.err.printf("%d image(s) %dx%d in %.2f s -> %s%n", count, w, h, seconds, out);
             }
         }
         return 0;

@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.DoubleConsumer;
 import java.util.function.IntFunction;
-import org.flowfiji.data.FloatTiffWriter;
+import org.flowfiji.data.TiffStackWriter;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Indices;
 import org.flowfiji.data.PlaneSource;
@@ -113,7 +113,7 @@ public final class Mapper {
         ij.measure.Calibration c = imp.getCalibration();
         ImageData.Calibration cal = new ImageData.Calibration(c.pixelWidth, c.pixelHeight, c.pixelDepth, c.getUnit());
         int channels = imp.getType() == ImagePlus.COLOR_RGB ? 3 * imp.getNChannels() : imp.getNChannels();
-        try (FloatTiffWriter writer = new FloatTiffWriter(out, w, h, slices, frames, cal)) {
+        try (TiffStackWriter writer = new TiffStackWriter(out, w, h, slices, frames, cal)) {
             PlaneResults r = run(model, reference, n, p -> PlaneSource.of(imp, p), (long) channels * w * h, settings,
                     progress, cancel, p -> (y0, values, offset, count) -> writer.writeRows(values, offset, count));
             writer.commit();

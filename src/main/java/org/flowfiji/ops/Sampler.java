@@ -2,6 +2,7 @@ package org.flowfiji.ops;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,6 +35,16 @@ public final class Sampler {
 
     static final long BATCH_PIXELS = 512L * 512L;
 
+    /** Receives the samples as they are made: rows of one image at a time, each row once. */
+    @FunctionalInterface
+    public interface Sink {
+        /**
+         * Rows [y0, y0 + rows) of image {@code image}, every channel: [C, rows, W] values in raw
+         * units ({@code values} may be reused after the call).
+         */
+        void rows(int image, int y0, int rows, float[] values) throws IOException;
+    }
+
     /**
      * @param width image width, 0 = the model's patch size; a multiple of 2^levels
      * @param height image height, 0 = the model's patch size; a multiple of 2^levels
@@ -46,6 +57,35 @@ public final class Sampler {
     /** As {@link #sample(FlowModel, int, int, int, double, long, ProgressListener, Cancellation)}, with tiles of side {@code tileSize}. */
     static ImageData sample(FlowModel model, int count, int width, int height, double temperature, long seed,
                             int tileSize, ProgressListener progress, Cancellation cancel) {
+        int w = width > 0 ? width : model.patchSize();
+        int h = height > 0 ? height : model.patchSize();
+        int ch = model.channels();
+        List<float[]> planes = new ArrayList<>(count);
+        try {
+            sample(model, count, w, h, temperature, seed, tileSize, progress, cancel, (k, y0, rows, values) -> {
+                if (k == planes.size()) planes.add(new float[ch * h * w]);
+                for (int c = 0; c < ch; c++) {
+                    System.arraycopy(values, c * rows * w, planes.get(k), (c * h + y0) * w, rows * w);
+                }
+            });
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return new ImageData("Samples", w, h, ch, model.bitDepth(), planes, model.calibration());
+    }
+
+    /**
+     * Makes the samples and hands them to {@code sink} as they come (whole images, or bands of rows
+     * of images larger than a tile), so that only a band or an image is held at a time; image k's
+     * rows come before image k + 1's.
+     */
+    public static void sample(FlowModel model, int count, int width, int height, double temperature, long seed,
+                              ProgressListener progress, Cancellation cancel, Sink sink) throws IOException {
+        sample(model, count, width, height, temperature, seed, Mapper.DEFAULT_TILE, progress, cancel, sink);
+    }
+
+    static void sample(FlowModel model, int count, int width, int height, double temperature, long seed,
+                       int tileSize, ProgressListener progress, Cancellation cancel, Sink sink) throws IOException {
         if (progress == null) progress = ProgressListener.NONE;
         if (cancel == null) cancel = new Cancellation();
         int w = width > 0 ? width : model.patchSize();
@@ -59,24 +99,22 @@ public final class Sampler {
         if (!(temperature > 0) || temperature > 10) {
             throw new IllegalArgumentException("temperature must be in (0, 10], got " + temperature);
         }
-        List<float[]> planes = new ArrayList<>(count);
         int tile = Indices.roundUp(Math.max(m, tileSize), m);
         if (!(model.flow() instanceof MultiScaleFlow flow)) {
-            engineDraws(model, count, w, h, (float) temperature, seed, planes, progress, cancel);
+            engineDraws(model, count, w, h, (float) temperature, seed, sink, progress, cancel);
         } else if (w <= tile && h <= tile) {
-            wholeImages(model, flow, count, w, h, (float) temperature, new LatentNoise(seed), planes, progress, cancel);
+            wholeImages(model, flow, count, w, h, (float) temperature, new LatentNoise(seed), sink, progress, cancel);
         } else {
             for (int k = 0; k < count; k++) {
-                planes.add(tiledImage(model, flow, k, count, w, h, tile, (float) temperature, new LatentNoise(seed),
-                        progress, cancel));
+                tiledImage(model, flow, k, count, w, h, tile, (float) temperature, new LatentNoise(seed), sink,
+                        progress, cancel);
             }
         }
-        return new ImageData("Samples", w, h, model.channels(), model.bitDepth(), planes, model.calibration());
     }
 
     /** Whole images in batches from the engine's generator (IAF). */
-    private static void engineDraws(FlowModel model, int count, int w, int h, float temperature, long seed,
-                                    List<float[]> planes, ProgressListener progress, Cancellation cancel) {
+    private static void engineDraws(FlowModel model, int count, int w, int h, float temperature, long seed, Sink sink,
+                                    ProgressListener progress, Cancellation cancel) throws IOException {
         int batch = (int) Math.max(1, Math.min(count, BATCH_PIXELS / ((long) w * h)));
         Engines.pytorch().setRandomSeed((int) seed);
         for (int start = 0; start < count; start += batch) {
@@ -86,15 +124,15 @@ public final class Sampler {
             try (NDManager scope = model.manager().newSubManager(); Engines.Inference noGrad = Engines.inference()) {
                 x = model.flow().sample(model.evalContext(scope, false), b, h, w, temperature).x().toFloatArray();
             }
-            addImages(model, x, b, planes);
+            handOver(model, x, start, b, h, sink);
             progress.progress("Sample", start + b, count);
         }
     }
 
     /** Whole images in batches, each image's latents from its own keys, so the batch does not matter. */
     private static void wholeImages(FlowModel model, MultiScaleFlow flow, int count, int w, int h, float temperature,
-                                    LatentNoise noise, List<float[]> planes, ProgressListener progress,
-                                    Cancellation cancel) {
+                                    LatentNoise noise, Sink sink, ProgressListener progress,
+                                    Cancellation cancel) throws IOException {
         int batch = (int) Math.max(1, Math.min(count, BATCH_PIXELS / ((long) w * h)));
         int start = 0;
         while (start < count) {
@@ -110,7 +148,7 @@ public final class Sampler {
                         + " at a time (the same images, more slowly).");
                 continue;
             }
-            addImages(model, x, b, planes);
+            handOver(model, x, start, b, h, sink);
             start += b;
             progress.progress("Sample", start, count);
         }
@@ -121,16 +159,16 @@ public final class Sampler {
      * latents widened by the flow's receptive radius (clipped at the image's border), and its
      * interior is kept.
      */
-    private static float[] tiledImage(FlowModel model, MultiScaleFlow flow, int k, int count, int w, int h, int tile,
-                                      float temperature, LatentNoise noise, ProgressListener progress,
-                                      Cancellation cancel) {
+    private static void tiledImage(FlowModel model, MultiScaleFlow flow, int k, int count, int w, int h, int tile,
+                                   float temperature, LatentNoise noise, Sink sink, ProgressListener progress,
+                                   Cancellation cancel) throws IOException {
         int ch = model.channels();
         int m = model.config().sizeMultiple();
         int r = Mapper.receptiveRadius(model.config());
-        float[] plane = new float[ch * h * w];
         int y0 = 0;
         while (y0 < h) {
             int band = Math.min(tile, h - y0);
+            float[] rows = new float[ch * band * w];
             int iy0 = Math.max(0, y0 - r);
             int ih = Math.min(h, y0 + band + r) - iy0;
             try {
@@ -142,7 +180,7 @@ public final class Sampler {
                     float[] x = decode(model, flow, noise, k, 1, iy0, ix0, ih, iw, temperature);
                     for (int c = 0; c < ch; c++) {
                         for (int y = 0; y < band; y++) {
-                            System.arraycopy(x, (c * ih + y0 - iy0 + y) * iw + x0 - ix0, plane, (c * h + y0 + y) * w + x0,
+                            System.arraycopy(x, (c * ih + y0 - iy0 + y) * iw + x0 - ix0, rows, (c * band + y) * w + x0,
                                     tw);
                         }
                     }
@@ -155,10 +193,10 @@ public final class Sampler {
                         + "): going on with tiles of " + tile + " px (the same image, more slowly).");
                 continue;
             }
+            sink.rows(k, y0, band, finish(model, rows));
             y0 += band;
             progress.progress("Sample", (long) k * h + y0, (long) count * h);
         }
-        return finish(model, plane);
     }
 
     /**
@@ -178,11 +216,11 @@ public final class Sampler {
         }
     }
 
-    /** Raw values of {@code b} images [b, C, h, w] in normalised units, one plane each, added to {@code planes}. */
-    private static void addImages(FlowModel model, float[] x, int b, List<float[]> planes) {
+    /** Images [start, start + b) of {@code h} rows, [b, C, h, w] in normalised units, to {@code sink} in raw units. */
+    private static void handOver(FlowModel model, float[] x, int start, int b, int h, Sink sink) throws IOException {
         int n = x.length / b;
         finish(model, x);
-        for (int k = 0; k < b; k++) planes.add(Arrays.copyOfRange(x, k * n, (k + 1) * n));
+        for (int k = 0; k < b; k++) sink.rows(start + k, 0, h, Arrays.copyOfRange(x, k * n, (k + 1) * n));
     }
 
     /** Normalised values to raw units in place: the normaliser's inverse, then the bit depth's quantisation. */

@@ -1,5 +1,6 @@
 package org.flowfiji.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Random;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.ImageIO;
+import org.flowfiji.model.FlowModel;
+import org.flowfiji.ops.Sampler;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,6 +112,18 @@ class FlowsCommandTest {
         assertEquals(32, si.width());
         assertEquals(16, si.height());
         assertEquals(16, si.bitDepth());
+        // the file, written as the images are made, holds the images the sampler makes
+        try (FlowModel m = FlowModel.load(model, "cpu")) {
+            ImageData expected = Sampler.sample(m, 3, 32, 16, 1.0, 1, null, null);
+            for (int p = 0; p < 3; p++) {
+                assertArrayEquals(expected.plane(p), si.plane(p), 1.0f, "sample " + p);
+            }
+        }
+        Path odd = dir.resolve("odd.tif");
+        Run bad = run("sample", "--model", model.toString(), "--width", "30", "--out", odd.toString(), "--quiet");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("multiple of 2^levels"), bad.err());
+        assertFalse(Files.exists(odd), "a failed sample left a file");
 
         Run i = run("info", "--model", model.toString(), "--json");
         assertEquals(0, i.code(), i.err());

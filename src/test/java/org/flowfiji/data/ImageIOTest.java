@@ -109,6 +109,44 @@ class ImageIOTest {
         assertFalse(m[4 * 20 + 15], "right of the oval is outside");
     }
 
+    /**
+     * The streaming TIFF writer, rows put in place in any order, reads back as the same hyperstack
+     * (channels, slices, frames, bit depth, calibration, pixels) for every bit depth.
+     */
+    @Test
+    void tiffStackWriterPutsRowsInPlace() throws IOException {
+        for (int bits : new int[] {8, 16, 32}) {
+            ImageData d = namedData(7, 5, 2, bits, 3, 2);
+            Path f = dir.resolve("streamed" + bits + ".tif");
+            try (TiffStackWriter writer = new TiffStackWriter(f, 7, 5, 2, 3, 2, bits, d.calibration())) {
+                // the images backwards, each in two parts: rows 2..4, then 0..1
+                for (int p = d.planeCount() - 1; p >= 0; p--) {
+                    for (int c = 0; c < 2; c++) {
+                        writer.writeRows(p * 2 + c, 2, d.plane(p), (c * 5 + 2) * 7, 3);
+                        writer.writeRows(p * 2 + c, 0, d.plane(p), c * 5 * 7, 2);
+                    }
+                }
+                writer.commit();
+            }
+            ImageData back = ImageIO.read(f);
+            assertSamePixels(d, back);
+            assertEquals(bits, back.bitDepth());
+            assertEquals(3, back.slices());
+            assertEquals(2, back.frames());
+            assertEquals(0.25, back.calibration().pixelHeight(), 1e-12);
+            assertEquals("um", back.calibration().unit());
+        }
+        Path unfinished = dir.resolve("unfinished.tif");
+        try (TiffStackWriter writer = new TiffStackWriter(unfinished, 7, 5, 1, 2, 1, 16, null)) {
+            writer.writeRows(0, 0, new float[35], 0, 5);
+            assertThrows(IllegalStateException.class, writer::commit, "a file with rows missing was committed");
+        }
+        assertFalse(Files.exists(unfinished), "an unfinished file was left");
+        try (var s = Files.list(dir)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "a temporary file was left");
+        }
+    }
+
     @Test
     void tiffWriteReadRoundTripIsAtomic() throws IOException {
         ImageData d = namedData(7, 5, 3, 16, 2, 3);
