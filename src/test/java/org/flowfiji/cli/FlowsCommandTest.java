@@ -113,8 +113,8 @@ class FlowsCommandTest {
         assertEquals(16, si.height());
         assertEquals(16, si.bitDepth());
         // the file, written as the images are made, holds the images the sampler makes
-        try (FlowModel m = FlowModel.load(model, "cpu")) {
-            ImageData expected = Sampler.sample(m, 3, 32, 16, 1.0, 1, null, null);
+        try (FlowModel loaded = FlowModel.load(model, "cpu")) {
+            ImageData expected = Sampler.sample(loaded, 3, 32, 16, 1.0, 1, null, null);
             for (int p = 0; p < 3; p++) {
                 assertArrayEquals(expected.plane(p), si.plane(p), 1.0f, "sample " + p);
             }

@@ -134,7 +134,7 @@ class ImageIOTest {
             assertEquals(3, back.slices());
             assertEquals(2, back.frames());
             assertEquals(0.25, back.calibration().pixelHeight(), 1e-12);
-            assertEquals("um", back.calibration().unit());
+            assertEquals("\u00B5m", back.calibration().unit(), "the unit (ImageJ spells um as µm)");
         }
         Path unfinished = dir.resolve("unfinished.tif");
         try (TiffStackWriter writer = new TiffStackWriter(unfinished, 7, 5, 1, 2, 1, 16, null)) {
