@@ -106,7 +106,7 @@ public final class Sampler {
             wholeImages(model, flow, count, w, h, (float) temperature, new LatentNoise(seed), sink, progress, cancel);
         } else {
             for (int k = 0; k < count; k++) {
-                tiledImage(model, flow, k, count, w, h, tile, (float) temperature, new LatentNoise(seed), sink,
+                tile = tiledImage(model, flow, k, count, w, h, tile, (float) temperature, new LatentNoise(seed), sink,
                         progress, cancel);
             }
         }
@@ -157,9 +157,10 @@ public final class Sampler {
     /**
      * Image {@code k} in tiles of side {@code tile}: each tile is decoded from its region of the
      * latents widened by the flow's receptive radius (clipped at the image's border), and its
-     * interior is kept.
+     * interior is kept. Returns the tile side it ended with (smaller after running out of memory),
+     * for the next image.
      */
-    private static void tiledImage(FlowModel model, MultiScaleFlow flow, int k, int count, int w, int h, int tile,
+    private static int tiledImage(FlowModel model, MultiScaleFlow flow, int k, int count, int w, int h, int tile,
                                    float temperature, LatentNoise noise, Sink sink, ProgressListener progress,
                                    Cancellation cancel) throws IOException {
         int ch = model.channels();
@@ -197,6 +198,7 @@ public final class Sampler {
             y0 += band;
             progress.progress("Sample", (long) k * h + y0, (long) count * h);
         }
+        return tile;
     }
 
     /**

@@ -400,9 +400,9 @@ class OutOfMemoryBackOffTest {
     }
 
     /**
-     * An image larger than a tile is made in tiles of 64; every such tile with its margins runs out,
-     * tiles of 32 do not: the tile is halved once, in the first band, and the image is the one made
-     * whole.
+     * Images larger than a tile are made in tiles of 64; every such tile with its margins runs out,
+     * tiles of 32 do not: the tile is halved once, in the first band of the first image, the second
+     * image starts with tiles of 32, and both images are those made whole.
      */
     @Test
     void samplingHalvesTheTileAndMakesTheSameImage() throws Exception {
@@ -411,8 +411,8 @@ class OutOfMemoryBackOffTest {
             assertTrue(r < 32, "a clipped tile of 64 must be larger than a whole tile of 32: margin " + r);
             FailingFlow flow = failing(m, (32L + 2 * r) * (32 + 2 * r), Long.MAX_VALUE);
             List<String> told = new ArrayList<>();
-            ImageData expected = Sampler.sample(m, 1, 200, 136, 1.0, 3, 1024, null, null);
-            ImageData backedOff = Sampler.sample(withFlow(m, flow), 1, 200, 136, 1.0, 3, 64, messages(told), null);
+            ImageData expected = Sampler.sample(m, 2, 200, 136, 1.0, 3, 1024, null, null);
+            ImageData backedOff = Sampler.sample(withFlow(m, flow), 2, 200, 136, 1.0, 3, 64, messages(told), null);
             assertEquals(1, flow.passes.stream().filter(Pass::failed).count(), "failed passes: " + flow.passes);
             assertEquals(64 + r, flow.passes.get(0).width(), "the first tile was not a tile of 64");
             assertTrue(flow.passes.stream().skip(1).allMatch(p -> p.width() <= 32 + 2 * r), "tiles after the back-off");
