@@ -90,8 +90,10 @@ public final class TiffStackWriter implements AutoCloseable {
         this.resolution = new long[] {rational(cal.pixelWidth()), rational(cal.pixelHeight())};
         Path dir = this.target.getParent();
         Files.createDirectories(dir);
-        this.tmp = Files.createTempFile(dir, "." + this.target.getFileName(), ".part");
-        this.ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        // a new file (not a temporary file, which would be private to the user): the output gets the
+        // permissions of any new file in that folder
+        this.tmp = dir.resolve("." + this.target.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".part");
+        this.ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         long extra = 8 + IFD_SIZE + description.length + 16;
         this.dataStart = (extra + 7) & ~7L;
         ByteBuffer head = ByteBuffer.allocate((int) dataStart).order(ByteOrder.BIG_ENDIAN);

@@ -135,6 +135,12 @@ class ImageIOTest {
             assertEquals(2, back.frames());
             assertEquals(0.25, back.calibration().pixelHeight(), 1e-12);
             assertEquals("\u00B5m", back.calibration().unit(), "the unit (ImageJ spells um as µm)");
+            if (Files.getFileStore(f).supportsFileAttributeView("posix")) {
+                Path reference = Files.createFile(dir.resolve("reference"));
+                assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(f),
+                        "written with the permissions of any new file, not those of a private temporary file");
+                Files.delete(reference);
+            }
         }
         Path unfinished = dir.resolve("unfinished.tif");
         try (TiffStackWriter writer = new TiffStackWriter(unfinished, 7, 5, 1, 2, 1, 16, null)) {
