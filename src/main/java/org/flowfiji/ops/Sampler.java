@@ -9,6 +9,7 @@ import java.util.List;
 import org.flowfiji.data.Dequantization;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Indices;
+import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.MultiScaleFlow;
 import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
@@ -22,13 +23,13 @@ import org.flowfiji.model.FlowModel;
  * take {@code floor(v)} (the inverse of uniform dequantization) clamped to the bit depth's range.
  * Images are made in batches whose pixel count is bounded, so memory does not grow with count.
  *
- * <p>RealNVP and Glow draw their priors' standard normal values from {@link LatentNoise}, keyed by
- * image, level, channel and position, and are local like their maps: images larger than a tile are
- * made tile by tile, each decoded with a margin of the flow's receptive radius from its own region
- * of the latents, and equal the image made whole (up to float rounding), so the engine's memory
- * stays bounded by a tile whatever the image size. When memory runs out, the batch, then the tile,
- * is halved and the work goes on, with the same images. IAF samples whole images from the engine's
- * generator.
+ * <p>The priors' standard normal values come from {@link LatentNoise}, keyed by image, level,
+ * channel and position, so an image does not depend on the batch it is made in. RealNVP and Glow
+ * are local like their maps: images larger than a tile are made tile by tile, each decoded with a
+ * margin of the flow's receptive radius from its own region of the latents, and equal the image
+ * made whole (up to float rounding), so the engine's memory stays bounded by a tile whatever the
+ * image size. IAF's order reversals flip whole planes, so IAF images are made whole. When memory
+ * runs out, the batch, then the tile, is halved and the work goes on, with the same images.
  */
 public final class Sampler {
     private Sampler() {}
@@ -99,33 +100,19 @@ public final class Sampler {
         if (!(temperature > 0) || temperature > 10) {
             throw new IllegalArgumentException("temperature must be in (0, 10], got " + temperature);
         }
-        int tile = Indices.roundUp(Math.max(m, tileSize), m);
         if (!(model.flow() instanceof MultiScaleFlow flow)) {
-            engineDraws(model, count, w, h, (float) temperature, seed, sink, progress, cancel);
-        } else if (w <= tile && h <= tile) {
+            throw new IllegalArgumentException("a " + model.config().architecture().label() + " model cannot be sampled here");
+        }
+        int tile = Indices.roundUp(Math.max(m, tileSize), m);
+        // IAF's order reversals flip whole planes between its steps, so its samples are made whole
+        boolean tiled = model.config().architecture() != Architecture.IAF && (w > tile || h > tile);
+        if (!tiled) {
             wholeImages(model, flow, count, w, h, (float) temperature, new LatentNoise(seed), sink, progress, cancel);
         } else {
             for (int k = 0; k < count; k++) {
                 tile = tiledImage(model, flow, k, count, w, h, tile, (float) temperature, new LatentNoise(seed), sink,
                         progress, cancel);
             }
-        }
-    }
-
-    /** Whole images in batches from the engine's generator (IAF). */
-    private static void engineDraws(FlowModel model, int count, int w, int h, float temperature, long seed, Sink sink,
-                                    ProgressListener progress, Cancellation cancel) throws IOException {
-        int batch = (int) Math.max(1, Math.min(count, BATCH_PIXELS / ((long) w * h)));
-        Engines.pytorch().setRandomSeed((int) seed);
-        for (int start = 0; start < count; start += batch) {
-            cancel.check();
-            int b = Math.min(batch, count - start);
-            float[] x;
-            try (NDManager scope = model.manager().newSubManager(); Engines.Inference noGrad = Engines.inference()) {
-                x = model.flow().sample(model.evalContext(scope, false), b, h, w, temperature).x().toFloatArray();
-            }
-            handOver(model, x, start, b, h, sink);
-            progress.progress("Sample", start + b, count);
         }
     }
 

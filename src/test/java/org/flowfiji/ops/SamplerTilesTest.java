@@ -119,4 +119,23 @@ class SamplerTilesTest {
         assertNotEquals(whole[0], noise.region(0, 0, 1, 1, 0, 0, 1, 1)[0], "two levels share their values");
         assertNotEquals(whole[0], new LatentNoise(10).region(1, 0, 1, 1, 0, 0, 1, 1)[0], "two seeds share their values");
     }
+
+    /**
+     * IAF flips whole planes between its steps, so its samples larger than a tile are made whole
+     * (with tiles they would fail: IAF has no receptive radius), and its images too do not depend
+     * on their batch.
+     */
+    @Test
+    void iafSamplesAreMadeWholeAndDoNotDependOnTheirBatch() {
+        try (FlowModel m = model(Architecture.IAF, 1)) {
+            ImageData small = Sampler.sample(m, 2, 40, 24, 1.0, 5, 16, null, null);
+            ImageData whole = Sampler.sample(m, 2, 40, 24, 1.0, 5, 1024, null, null);
+            ImageData second = Sampler.sample(m, 1, 40, 24, 1.0, 5, 1024, null, null);
+            for (int i = 0; i < small.plane(0).length; i++) {
+                assertEquals(whole.plane(1)[i], small.plane(1)[i], 1e-3, "pixel " + i + " with a small tile");
+                assertEquals(whole.plane(0)[i], second.plane(0)[i], 1e-3, "pixel " + i + " of the first image alone");
+            }
+            assertNotEquals(whole.plane(0)[3], whole.plane(1)[3], "two images are the same");
+        }
+    }
 }
