@@ -249,16 +249,7 @@ class OutOfMemoryBackOffTest {
             FailingFlow flow = failing(m, (long) full * full - 1, Long.MAX_VALUE);
             float[] expected = wholePlane(m, PLANE);
             List<String> messages = new ArrayList<>();
-            ProgressListener progress = new ProgressListener() {
-                @Override
-                public void progress(String task, long done, long total) {}
-
-                @Override
-                public void message(String text) {
-                    messages.add(text);
-                }
-            };
-            float[] backedOff = map(withFlow(m, flow), null, PLANE, TILE, progress);
+            float[] backedOff = map(withFlow(m, flow), null, PLANE, TILE, messages(messages));
             assertBatchThenTileHalved(flow.passes, 0, r);
             assertMapEquals(expected, backedOff, PLANE.width(), maxAbs(expected), "single pass");
             // the user is told of every retry, the last one naming the tiles the map went on with
