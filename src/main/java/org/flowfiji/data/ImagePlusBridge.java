@@ -96,51 +96,80 @@ public final class ImagePlusBridge {
      * @return a new image (a {@link CompositeImage} when the data have 2 to 7 channels)
      */
     public static ImagePlus toImagePlus(ImageData data, String title) {
-        int w = data.width();
-        int h = data.height();
-        int area = w * h;
-        int nc = data.channels();
-        ImageStack stack = new ImageStack(w, h);
-        for (int p = 0; p < data.planeCount(); p++) {
-            float[] plane = data.plane(p);
-            for (int c = 0; c < nc; c++) stack.addSlice(null, processor(plane, c * area, w, h, data.bitDepth()));
-        }
-        ImagePlus imp = new ImagePlus(title, stack);
-        imp.setDimensions(nc, data.slices(), data.frames());
-        if (nc > 1 || data.frames() > 1) imp.setOpenAsHyperStack(true);
-        ImageData.Calibration c = data.calibration();
-        ij.measure.Calibration cal = new ij.measure.Calibration();
-        cal.pixelWidth = c.pixelWidth();
-        cal.pixelHeight = c.pixelHeight();
-        cal.pixelDepth = c.pixelDepth();
-        cal.setUnit(c.unit());
-        if (nc > 1 && nc <= 7) {
-            imp = new CompositeImage(imp, IJ.COMPOSITE);
-            imp.setTitle(title);
-        }
-        imp.setCalibration(cal);
-        if (data.bitDepth() != 8) imp.resetDisplayRange();
-        return imp;
+        StackBuilder b = new StackBuilder(data.width(), data.height(), data.channels(), data.planeCount(), data.bitDepth());
+        for (int p = 0; p < data.planeCount(); p++) b.rows(p, 0, data.height(), data.plane(p));
+        return b.image(title, data.slices(), data.frames(), data.calibration());
     }
 
-    private static ImageProcessor processor(float[] plane, int from, int w, int h, int bitDepth) {
-        int area = w * h;
-        switch (bitDepth) {
-            case 8 -> {
-                byte[] px = new byte[area];
-                for (int i = 0; i < area; i++) px[i] = (byte) clampRound(plane[from + i], 255);
-                return new ByteProcessor(w, h, px);
+    /**
+     * Builds an image in a bit depth from rows of raw values as they come (rows of one plane, all
+     * channels, at a time), without holding the planes as floats first.
+     */
+    public static final class StackBuilder {
+        private final int w;
+        private final int h;
+        private final int channels;
+        private final int bitDepth;
+        private final ImageStack stack;
+
+        /** An image of {@code planes} planes of {@code channels} channels, every pixel 0 until written. */
+        public StackBuilder(int width, int height, int channels, int planes, int bitDepth) {
+            this.w = width;
+            this.h = height;
+            this.channels = channels;
+            this.bitDepth = bitDepth;
+            this.stack = new ImageStack(width, height);
+            for (int i = 0; i < planes * channels; i++) {
+                stack.addSlice(null, switch (bitDepth) {
+                    case 8 -> new ByteProcessor(width, height);
+                    case 16 -> new ShortProcessor(width, height);
+                    default -> new FloatProcessor(width, height);
+                });
             }
-            case 16 -> {
-                short[] px = new short[area];
-                for (int i = 0; i < area; i++) px[i] = (short) clampRound(plane[from + i], 65535);
-                return new ShortProcessor(w, h, px, null);
+        }
+
+        /**
+         * Rows [y0, y0 + rows) of plane {@code plane}, every channel: [C, rows, W] raw values, rounded
+         * and clamped to the bit depth's range for 8 and 16 bits.
+         */
+        public void rows(int plane, int y0, int rows, float[] values) {
+            int n = rows * w;
+            for (int c = 0; c < channels; c++) {
+                Object px = stack.getPixels(plane * channels + c + 1);
+                int from = c * n;
+                int to = y0 * w;
+                switch (bitDepth) {
+                    case 8 -> {
+                        byte[] b = (byte[]) px;
+                        for (int i = 0; i < n; i++) b[to + i] = (byte) clampRound(values[from + i], 255);
+                    }
+                    case 16 -> {
+                        short[] b = (short[]) px;
+                        for (int i = 0; i < n; i++) b[to + i] = (short) clampRound(values[from + i], 65535);
+                    }
+                    default -> System.arraycopy(values, from, (float[]) px, to, n);
+                }
             }
-            default -> {
-                float[] px = new float[area];
-                System.arraycopy(plane, from, px, 0, area);
-                return new FloatProcessor(w, h, px);
+        }
+
+        /** The image of the planes as (Z, T) positions {@code (p % slices, p / slices)}, with a calibration. */
+        public ImagePlus image(String title, int slices, int frames, ImageData.Calibration calibration) {
+            ImagePlus imp = new ImagePlus(title, stack);
+            imp.setDimensions(channels, slices, frames);
+            if (channels > 1 || frames > 1) imp.setOpenAsHyperStack(true);
+            ImageData.Calibration c = calibration == null ? ImageData.Calibration.NONE : calibration;
+            ij.measure.Calibration cal = new ij.measure.Calibration();
+            cal.pixelWidth = c.pixelWidth();
+            cal.pixelHeight = c.pixelHeight();
+            cal.pixelDepth = c.pixelDepth();
+            cal.setUnit(c.unit());
+            if (channels > 1 && channels <= 7) {
+                imp = new CompositeImage(imp, IJ.COMPOSITE);
+                imp.setTitle(title);
             }
+            imp.setCalibration(cal);
+            if (bitDepth != 8) imp.resetDisplayRange();
+            return imp;
         }
     }
 

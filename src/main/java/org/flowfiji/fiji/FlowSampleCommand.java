@@ -4,7 +4,6 @@ import ij.ImagePlus;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
-import org.flowfiji.data.ImageData;
 import org.flowfiji.data.ImagePlusBridge;
 import org.flowfiji.model.FlowModel;
 import org.flowfiji.ops.Cancellation.CancelledException;
@@ -61,8 +60,13 @@ public class FlowSampleCommand extends FlowCommand {
             if (!(temperature >= 0)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
             try (FlowModel model = FlowModel.load(path, device)) {
                 log.info(LABEL + ": " + count + " samples from " + path.getFileName() + " at temperature " + temperature);
-                ImageData data = Sampler.sample(model, count, width, height, temperature, seed, progress(), cancellation);
-                samples = ImagePlusBridge.toImagePlus(data, title(path));
+                // the samples go straight into the image's planes as they are made (large ones band by band)
+                int w = width > 0 ? width : model.patchSize();
+                int h = height > 0 ? height : model.patchSize();
+                ImagePlusBridge.StackBuilder stack = new ImagePlusBridge.StackBuilder(w, h, model.channels(), count,
+                        model.bitDepth());
+                Sampler.sample(model, count, w, h, temperature, seed, progress(), cancellation, stack::rows);
+                samples = stack.image(title(path), count, 1, model.calibration());
             }
         } catch (CancelledException e) {
             stopped(LABEL + ": stopped, no samples made");

@@ -109,6 +109,31 @@ class ImageIOTest {
         assertFalse(m[4 * 20 + 15], "right of the oval is outside");
     }
 
+    /** An image built from bands of rows, later planes first, holds what the whole planes give. */
+    @Test
+    void stackBuilderPutsBandsInPlace() {
+        for (int bits : new int[] {8, 16, 32}) {
+            ImageData d = namedData(7, 5, 2, bits, 3, 1);
+            ImagePlusBridge.StackBuilder b = new ImagePlusBridge.StackBuilder(7, 5, 2, 3, bits);
+            for (int p = 2; p >= 0; p--) {
+                // rows 3..4, then 0..2, each band as [C, rows, W]
+                for (int[] band : new int[][] {{3, 2}, {0, 3}}) {
+                    float[] rows = new float[2 * band[1] * 7];
+                    for (int c = 0; c < 2; c++) {
+                        System.arraycopy(d.plane(p), (c * 5 + band[0]) * 7, rows, c * band[1] * 7, band[1] * 7);
+                    }
+                    b.rows(p, band[0], band[1], rows);
+                }
+            }
+            ImagePlus imp = b.image("bands", 3, 1, d.calibration());
+            assertSamePixels(d, ImagePlusBridge.toImageData(imp, false));
+            assertEquals(bits, imp.getBitDepth());
+            assertEquals(2, imp.getNChannels());
+            assertEquals(3, imp.getNSlices());
+            assertEquals(0.5, imp.getCalibration().pixelWidth, 1e-12);
+        }
+    }
+
     /**
      * The streaming TIFF writer, rows put in place in any order, reads back as the same hyperstack
      * (channels, slices, frames, bit depth, calibration, pixels) for every bit depth.

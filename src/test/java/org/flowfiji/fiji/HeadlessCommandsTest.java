@@ -15,12 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.flowfiji.data.ImageData;
 import org.flowfiji.data.ImagePlusBridge;
 import org.flowfiji.model.FlowModel;
 import org.flowfiji.ops.Cancellation;
 import org.flowfiji.ops.EvalResult;
 import org.flowfiji.ops.Evaluator;
 import org.flowfiji.ops.ProgressListener;
+import org.flowfiji.ops.Sampler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,6 +95,16 @@ class HeadlessCommandsTest {
         assertEquals(16, samples.getHeight());
         assertEquals(16, samples.getBitDepth());
         assertEquals(0.325, samples.getCalibration().pixelWidth, 1e-9);
+        // the planes hold the images the sampler makes with the same settings
+        try (FlowModel m = FlowModel.load(model, "cpu")) {
+            ImageData expected = Sampler.sample(m, 3, 16, 16, 0.7, 5, null, null);
+            for (int p = 0; p < 3; p++) {
+                float[] shown = (float[]) samples.getStack().getProcessor(p + 1).convertToFloat().getPixels();
+                for (int i = 0; i < shown.length; i++) {
+                    assertEquals(expected.plane(p)[i], shown[i], 1.0, "sample " + p + ", pixel " + i);
+                }
+            }
+        }
 
         CommandModule mapped = run(FlowLikelihoodMapCommand.class, MacroTexts.map(model.toString()), image);
         assertFalse(mapped.isCanceled(), mapped.getCancelReason());
