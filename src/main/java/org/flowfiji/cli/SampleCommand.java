@@ -44,11 +44,11 @@ final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String device = engine.apply();
-        if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
         try (FlowModel m = FlowModel.load(model, device)) {
             int w = width > 0 ? width : m.patchSize();
             int h = height > 0 ? height : m.patchSize();
             int c = m.channels();
+            Sampler.check(m, count, w, h, temperature);
             long t0 = System.nanoTime();
             // each image goes to the file as it is made (large ones band by band): memory holds one at most
             try (TiffStackWriter writer = new TiffStackWriter(out, w, h, c, count, 1, m.bitDepth(), m.calibration())) {

@@ -63,6 +63,7 @@ public class FlowSampleCommand extends FlowCommand {
                 // the samples go straight into the image's planes as they are made (large ones band by band)
                 int w = width > 0 ? width : model.patchSize();
                 int h = height > 0 ? height : model.patchSize();
+                Sampler.check(model, count, w, h, temperature);
                 ImagePlusBridge.StackBuilder stack = new ImagePlusBridge.StackBuilder(w, h, model.channels(), count,
                         model.bitDepth());
                 Sampler.sample(model, count, w, h, temperature, seed, progress(), cancellation, stack::rows);

@@ -92,14 +92,7 @@ public final class Sampler {
         int w = width > 0 ? width : model.patchSize();
         int h = height > 0 ? height : model.patchSize();
         int m = model.config().sizeMultiple();
-        if (count < 1) throw new IllegalArgumentException("count must be >= 1, got " + count);
-        if (w % m != 0 || h % m != 0) {
-            throw new IllegalArgumentException("sample size " + w + "x" + h + " must be a multiple of 2^levels = " + m
-                    + " (e.g. " + Indices.roundUp(w, m) + "x" + Indices.roundUp(h, m) + ")");
-        }
-        if (!(temperature > 0) || temperature > 10) {
-            throw new IllegalArgumentException("temperature must be in (0, 10], got " + temperature);
-        }
+        check(model, count, w, h, temperature);
         if (!(model.flow() instanceof MultiScaleFlow flow)) {
             throw new IllegalArgumentException("a " + model.config().architecture().label() + " model cannot be sampled here");
         }
@@ -113,6 +106,25 @@ public final class Sampler {
                 tile = tiledImage(model, flow, k, count, w, h, tile, (float) temperature, new LatentNoise(seed), sink,
                         progress, cancel);
             }
+        }
+    }
+
+    /**
+     * Checks a request before anything is made or allocated for it.
+     *
+     * @throws IllegalArgumentException naming the setting and what to give instead
+     */
+    public static void check(FlowModel model, int count, int width, int height, double temperature) {
+        int w = width > 0 ? width : model.patchSize();
+        int h = height > 0 ? height : model.patchSize();
+        int m = model.config().sizeMultiple();
+        if (count < 1) throw new IllegalArgumentException("count must be >= 1, got " + count);
+        if (w % m != 0 || h % m != 0) {
+            throw new IllegalArgumentException("sample size " + w + "x" + h + " must be a multiple of 2^levels = " + m
+                    + " (e.g. " + Indices.roundUp(w, m) + "x" + Indices.roundUp(h, m) + ")");
+        }
+        if (!(temperature > 0) || temperature > 10) {
+            throw new IllegalArgumentException("temperature must be in (0, 10], got " + temperature);
         }
     }
 
