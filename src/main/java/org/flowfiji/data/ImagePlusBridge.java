@@ -107,7 +107,6 @@ public final class ImagePlusBridge {
      */
     public static final class StackBuilder {
         private final int w;
-        private final int h;
         private final int channels;
         private final int bitDepth;
         private final ImageStack stack;
@@ -115,7 +114,6 @@ public final class ImagePlusBridge {
         /** An image of {@code planes} planes of {@code channels} channels, every pixel 0 until written. */
         public StackBuilder(int width, int height, int channels, int planes, int bitDepth) {
             this.w = width;
-            this.h = height;
             this.channels = channels;
             this.bitDepth = bitDepth;
             this.stack = new ImageStack(width, height);
@@ -173,7 +171,8 @@ public final class ImagePlusBridge {
         }
     }
 
-    private static int clampRound(float v, int max) {
+    /** A raw value as an unsigned integer pixel of range 0..max: rounded, clamped, NaN as 0. */
+    static int clampRound(float v, int max) {
         if (!(v > 0)) return 0;
         if (v >= max) return max;
         return Math.round(v);

@@ -167,10 +167,10 @@ public final class TiffStackWriter implements AutoCloseable {
         switch (bitDepth) {
             case 32 -> b.asFloatBuffer().put(values, offset, n);
             case 16 -> {
-                for (int i = 0; i < n; i++) b.putShort((short) Math.max(0, Math.min(65535, Math.round(values[offset + i]))));
+                for (int i = 0; i < n; i++) b.putShort((short) ImagePlusBridge.clampRound(values[offset + i], 65535));
             }
             default -> {
-                for (int i = 0; i < n; i++) b.put((byte) Math.max(0, Math.min(255, Math.round(values[offset + i]))));
+                for (int i = 0; i < n; i++) b.put((byte) ImagePlusBridge.clampRound(values[offset + i], 255));
             }
         }
         b.rewind();

@@ -99,12 +99,12 @@ public final class Sampler {
         int tile = Indices.roundUp(Math.max(m, tileSize), m);
         // IAF's order reversals flip whole planes between its steps, so its samples are made whole
         boolean tiled = model.config().architecture() != Architecture.IAF && (w > tile || h > tile);
+        LatentNoise noise = new LatentNoise(seed);
         if (!tiled) {
-            wholeImages(model, flow, count, w, h, (float) temperature, new LatentNoise(seed), sink, progress, cancel);
+            wholeImages(model, flow, count, w, h, (float) temperature, noise, sink, progress, cancel);
         } else {
             for (int k = 0; k < count; k++) {
-                tile = tiledImage(model, flow, k, count, w, h, tile, (float) temperature, new LatentNoise(seed), sink,
-                        progress, cancel);
+                tile = tiledImage(model, flow, k, count, w, h, tile, (float) temperature, noise, sink, progress, cancel);
             }
         }
     }
