@@ -349,10 +349,11 @@ public final class Mapper {
         return batch > 1 ? batch + " tiles of " + tile + " px at a time" : "tiles of " + tile + " px";
     }
 
-    private record Tile(int tx0, int tw, int ix0, int iw) {}
+    /** A tile's columns: [tx0, tx0 + tw) kept, read from ix0 with width iw (the margins clipped). */
+    record Tile(int tx0, int tw, int ix0, int iw) {}
 
     /** Tiles of side {@code tile} across a padded width {@code wp}, each read with {@code margin} (clipped). */
-    private static List<Tile> tiles(int wp, int tile, int margin) {
+    static List<Tile> tiles(int wp, int tile, int margin) {
         List<Tile> tiles = new ArrayList<>();
         for (int tx0 = 0; tx0 < wp; tx0 += tile) {
             int tw = Math.min(tile, wp - tx0);

@@ -172,16 +172,13 @@ public final class Sampler {
             int iy0 = Math.max(0, y0 - r);
             int ih = Math.min(h, y0 + band + r) - iy0;
             try {
-                for (int x0 = 0; x0 < w; x0 += tile) {
+                for (Mapper.Tile t : Mapper.tiles(w, tile, r)) {
                     cancel.check();
-                    int tw = Math.min(tile, w - x0);
-                    int ix0 = Math.max(0, x0 - r);
-                    int iw = Math.min(w, x0 + tw + r) - ix0;
-                    float[] x = decode(model, flow, noise, k, 1, iy0, ix0, ih, iw, temperature);
+                    float[] x = decode(model, flow, noise, k, 1, iy0, t.ix0(), ih, t.iw(), temperature);
                     for (int c = 0; c < ch; c++) {
                         for (int y = 0; y < band; y++) {
-                            System.arraycopy(x, (c * ih + y0 - iy0 + y) * iw + x0 - ix0, rows, (c * band + y) * w + x0,
-                                    tw);
+                            System.arraycopy(x, (c * ih + y0 - iy0 + y) * t.iw() + t.tx0() - t.ix0(), rows,
+                                    (c * band + y) * w + t.tx0(), t.tw());
                         }
                     }
                 }
