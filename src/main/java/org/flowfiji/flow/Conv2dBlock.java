@@ -127,16 +127,95 @@ final class Conv2dBlock extends AbstractBlock {
         Tensors.requireChannels("Convolution", x, in);
         // the convolution's result attaches to x's manager
         NDArray b = Tensors.operand(ctx, bias, x);
+        return rowsOf(convolve(x, w, b, padTop, padBottom), padTop, padBottom);
+    }
+
+    /**
+     * The engine's convolution of x with a kernel of k columns (k or one rows), columns padded by
+     * k/2, rows by k/2 on both sides when either side is to be padded (else none).
+     */
+    private NDArray convolve(NDArray x, NDArray w, NDArray b, boolean padTop, boolean padBottom) {
         int pad = kernel / 2;
         int rowPad = padTop || padBottom ? pad : 0;
-        NDArray y = Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(rowPad, pad), new Shape(1, 1), 1)
+        return Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(rowPad, pad), new Shape(1, 1), 1)
                 .singletonOrThrow();
+    }
+
+    /** The rows of a convolution's result that belong to the sides asked for (see above). */
+    private NDArray rowsOf(NDArray y, boolean padTop, boolean padBottom) {
+        int pad = kernel / 2;
         if (pad == 0 || padTop == padBottom) {
             return y;
         }
         // one side padded: padding both and dropping the rows of the other side is one convolution
         long h = y.getShape().get(2);
         return padTop ? y.get(new NDIndex(":, :, 0:{}", h - pad)) : y.get(new NDIndex(":, :, {}:", pad));
+    }
+
+    /**
+     * Output channels times kernel rows up to which {@link #applyByRows} is faster than the
+     * convolution itself. libtorch's oneDNN kernels compute output channels in blocks: a 3x3
+     * convolution from 64 channels to 2, 4, 8 or 16 takes about the same time, set by its 64
+     * inputs, not by its outputs. One convolution with 1 x k kernels to k·out channels computes the
+     * k kernel rows at once in about a third of that time. Measured on 2 cores
+     * (docs/benchmarks.md): Glow's 64→4 over a band of 30 x 512 positions 0.71 ms, plus 0.25 ms for
+     * the shifted sums, against about 2 ms; 64→8 (24 channels by rows) was slower than the
+     * convolution.
+     */
+    private static final int ROWS_MAX_CHANNELS = 16;
+
+    /**
+     * Positions (batch x rows x columns) from which {@link #applyByRows} pays: a map's bands have
+     * 12 x 1024 to 64 x 256 (at 16 x 16 x 16 the two were even).
+     */
+    private static final long ROWS_MIN_POSITIONS = 8_192;
+
+    /**
+     * Whether a pass that does not train, over {@code positions} output positions, should run this
+     * convolution by kernel rows ({@link #applyByRows}): a k x k kernel (k > 1) with at most
+     * {@link #ROWS_MAX_CHANNELS} / k outputs, over at least {@link #ROWS_MIN_POSITIONS} positions.
+     * Training keeps the convolution: with its backward pass, by rows took twice as long on
+     * training batches.
+     */
+    boolean byRows(FlowContext ctx, long positions) {
+        return !ctx.training() && kernel > 1 && (long) kernel * out <= ROWS_MAX_CHANNELS
+                && positions >= ROWS_MIN_POSITIONS;
+    }
+
+    /**
+     * The kernel and bias of {@link #applyByRows} for a pass over {@code like}: the k x k kernel
+     * as k kernels of one row, w[o, c, i, j] at [i·out + o, c, 0, j] of a [k·out, in, 1, k]
+     * kernel (laid out channels-last like {@link #weight}), and the bias on the first row's
+     * outputs, zero on the others. Copies computed from the parameters (gradients flow back).
+     */
+    NDList rowsKernel(FlowContext ctx, NDArray like) {
+        // views in the pass's scope, so that everything computed from them is too
+        NDArray stored = Tensors.inScope(ctx, Tensors.operand(ctx, weight, like));
+        NDArray b = Tensors.inScope(ctx, Tensors.operand(ctx, bias, like));
+        // [out, i, j, c] -> [i, out, j, c] -> [i·out, 1, j, c]: copied, then viewed as [i·out, c, 1, j]
+        NDArray w = stored.transpose(1, 0, 2, 3).reshape((long) kernel * out, 1, kernel, in).transpose(0, 3, 1, 2);
+        NDArray rowsBias = b.concat(ctx.manager().zeros(new Shape((long) (kernel - 1) * out), b.getDataType()));
+        return new NDList(w, rowsBias);
+    }
+
+    /**
+     * The same convolution as {@link #applyChannelsLast(FlowContext, NDArray, NDArray, boolean,
+     * boolean)}, computed by kernel rows: one convolution with the kernel's k rows as 1 x k kernels
+     * of k·out outputs (from {@link #rowsKernel}), then output row r is the sum of the first block's
+     * row r, the second's row r + 1, ..., the k-th's row r + k - 1 (rows padded with zeros, bias
+     * rows in the first block, at the input's padded edges). Equal to the convolution up to the
+     * order of the floating-point sums.
+     */
+    NDArray applyByRows(FlowContext ctx, NDArray x, NDList rowsKernel, boolean padTop, boolean padBottom) {
+        Tensors.requireChannels("Convolution", x, in);
+        NDArray y = convolve(x, rowsKernel.get(0), rowsKernel.get(1), padTop, padBottom);
+        long n = y.getShape().get(2) - (kernel - 1);
+        NDArray sum = null;
+        for (int i = 0; i < kernel; i++) {
+            NDArray row = y.get(new NDIndex(":, {}:{}, {}:{}", (long) i * out, (long) (i + 1) * out, i, i + n));
+            sum = sum == null ? row : i == 1 ? sum.add(row) : sum.addi(row);
+        }
+        return rowsOf(sum, padTop, padBottom);
     }
 
     /**

@@ -104,8 +104,9 @@ public final class CouplingNet extends AbstractBlock {
         long rowBytes = s.get(0) * hidden * s.get(3) * Float.BYTES;
         int r = radius();
         long rows = Math.max(4L * r, bandBytes / rowBytes - 2L * r);
-        Weights w = new Weights(ctx, h);
-        if (ctx.training() || rows >= height) {
+        boolean whole = ctx.training() || rows >= height;
+        Weights w = new Weights(ctx, h, s.get(0) * (whole ? height : rows) * s.get(3));
+        if (whole) {
             return applyRows(ctx, h, w, true, true);
         }
         try (NDManager parts = ctx.manager().newSubManager()) {
@@ -141,14 +142,19 @@ public final class CouplingNet extends AbstractBlock {
         return 2 + 2 * residual.size();
     }
 
-    /** Every convolution's weight of one pass, in the layout of {@link Conv2dBlock#weight}. */
+    /**
+     * Every convolution's weight of one pass, in the layout of {@link Conv2dBlock#weight}; the last
+     * convolution's by kernel rows instead ({@link Conv2dBlock#rowsKernel}) when it runs that way
+     * over bands or inputs of {@code positions}.
+     */
     private final class Weights {
         final NDArray first;
         final NDArray middle;
         final NDArray[][] residual;
         final NDArray last;
+        final NDList lastByRows;
 
-        Weights(FlowContext ctx, NDArray like) {
+        Weights(FlowContext ctx, NDArray like, long positions) {
             first = CouplingNet.this.first.weight(ctx, like);
             middle = CouplingNet.this.middle == null ? null : CouplingNet.this.middle.weight(ctx, like);
             residual = new NDArray[CouplingNet.this.residual.size()][];
@@ -156,7 +162,9 @@ public final class CouplingNet extends AbstractBlock {
                 Conv2dBlock[] r = CouplingNet.this.residual.get(k);
                 residual[k] = new NDArray[] {r[0].weight(ctx, like), r[1].weight(ctx, like)};
             }
-            last = CouplingNet.this.last.weight(ctx, like);
+            boolean rows = CouplingNet.this.last.byRows(ctx, positions);
+            last = rows ? null : CouplingNet.this.last.weight(ctx, like);
+            lastByRows = rows ? CouplingNet.this.last.rowsKernel(ctx, like) : null;
         }
     }
 
@@ -180,7 +188,10 @@ public final class CouplingNet extends AbstractBlock {
                 a = rowsLike(a, branch, top, bottom).add(branch);
             }
         }
-        return Conv2dBlock.standardLayout(last.applyChannelsLast(ctx, Activation.relu(a), w.last, top, bottom));
+        NDArray hidden = Activation.relu(a);
+        return Conv2dBlock.standardLayout(w.lastByRows != null
+                ? last.applyByRows(ctx, hidden, w.lastByRows, top, bottom)
+                : last.applyChannelsLast(ctx, hidden, w.last, top, bottom));
     }
 
     /** The rows of a that {@code branch} (two convolutions further on, same sides padded) covers. */

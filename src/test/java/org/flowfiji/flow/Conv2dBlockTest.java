@@ -1,10 +1,13 @@
 package org.flowfiji.flow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -16,8 +19,13 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
-/** The kernel's storage: files of the previous layout load into the same convolution. */
+/**
+ * The kernel's storage: files of the previous layout load into the same convolution. The
+ * convolution by kernel rows gives the convolution's result, at every combination of padded sides.
+ */
 class Conv2dBlockTest {
 
     private static final int IN = 3;
@@ -90,6 +98,46 @@ class Conv2dBlockTest {
                     () -> loaded.loadParameters(m, new DataInputStream(new ByteArrayInputStream(file))));
             assertEquals("Cannot load parameters of a convolution: file has version 3, this software reads versions 1 and 2",
                     e.getMessage());
+        }
+    }
+
+    @ParameterizedTest(name = "out {0}, kernel {1}")
+    @CsvSource({"4, 3", "1, 3", "3, 5"})
+    void byRowsEqualsTheConvolution(int out, int kernel) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape shape = new Shape(2, IN, 13, 9);
+            Conv2dBlock conv = new Conv2dBlock(IN, out, kernel, true, 11);
+            conv.initialize(m, DataType.FLOAT32, shape);
+            // the zero-initialised kernel and bias perturbed: every row of the kernel and the bias count
+            FlowLayerContract.perturb(conv, 3);
+            NDArray x = FlowLayerContract.randn(m, shape, 5);
+            try (NDManager pass = m.newSubManager()) {
+                FlowContext ctx = FlowLayerContract.eval(pass);
+                NDArray w = conv.weight(ctx, x);
+                NDList rows = conv.rowsKernel(ctx, x);
+                for (boolean top : new boolean[] {true, false}) {
+                    for (boolean bottom : new boolean[] {true, false}) {
+                        NDArray expected = conv.applyChannelsLast(ctx, x, w, top, bottom);
+                        NDArray actual = conv.applyByRows(ctx, x, rows, top, bottom);
+                        assertEquals(expected.getShape(), actual.getShape(), "top " + top + ", bottom " + bottom);
+                        FlowLayerContract.assertClose(expected, actual, 1e-5, "top " + top + ", bottom " + bottom);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void byRowsOnlyForNarrowOutputsOverLargeInputsWithoutTraining() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            FlowContext eval = FlowLayerContract.eval(m);
+            long band = 32L * 512;
+            assertTrue(new Conv2dBlock(64, 4, 3, true, 1).byRows(eval, band), "64 -> 4, 3x3");
+            assertTrue(new Conv2dBlock(64, 3, 5, true, 1).byRows(eval, band), "64 -> 3, 5x5");
+            assertFalse(new Conv2dBlock(64, 8, 3, true, 1).byRows(eval, band), "64 -> 8: 24 channels by rows");
+            assertFalse(new Conv2dBlock(64, 4, 1, true, 1).byRows(eval, band), "1x1");
+            assertFalse(new Conv2dBlock(64, 4, 3, true, 1).byRows(eval, 16L * 16 * 16), "training-sized patches");
+            assertFalse(new Conv2dBlock(64, 4, 3, true, 1).byRows(FlowLayerContract.training(m), band), "training");
         }
     }
 }

@@ -18,7 +18,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * An evaluation pass computes a coupling network in bands of rows with context; the result must be
  * the network's output on the whole input, for every band boundary and at the input's edges. The
- * input is tall enough for bands touching the top only, the bottom only, and neither.
+ * input is tall enough for bands touching the top only, the bottom only, and neither. Over wide
+ * bands, a network with few outputs computes its last convolution by kernel rows; that too must be
+ * the network's output.
  */
 class CouplingNetBandTest {
 
@@ -55,6 +57,31 @@ class CouplingNetBandTest {
                         worst = Math.max(worst, Math.abs(b[i] - whole[i]));
                     }
                     assertTrue(worst <= 1e-5, name + ": bands of " + rows + " rows differ from the whole pass by " + worst);
+                }
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void bandsByKernelRowsReproduceTheTrainingPass() {
+        CouplingNet net = CouplingNet.glow(3, 8, 4, 5);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape shape = new Shape(1, 3, 100, 512);
+            net.initialize(m, DataType.FLOAT32, shape);
+            FlowLayerContract.perturb(net, 7);
+            NDArray x = FlowLayerContract.randn(m, shape, 3);
+            long rows = 40;
+            assertTrue(new Conv2dBlock(8, 4, 3, true, 1).byRows(FlowLayerContract.eval(m), rows * 512),
+                    "bands of " + rows + " rows of 512 take the last convolution by rows");
+            try (NDManager pass = m.newSubManager()) {
+                // a training pass: the whole input, every convolution as it is
+                NDArray reference = net.apply(FlowLayerContract.training(pass), x);
+                FlowContext eval = FlowLayerContract.eval(pass);
+                long rowBytes = 8L * 512 * Float.BYTES;
+                // one pass, and bands of rows 0-40 (top), 40-80 (neither edge), 80-100 (bottom)
+                for (long bandBytes : new long[] {Long.MAX_VALUE, (rows + 2L * net.radius()) * rowBytes}) {
+                    FlowLayerContract.assertClose(reference, net.apply(eval, x, bandBytes), 1e-5,
+                            "bands of " + bandBytes + " bytes");
                 }
             }
         }
