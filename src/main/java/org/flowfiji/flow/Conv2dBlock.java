@@ -165,8 +165,8 @@ final class Conv2dBlock extends AbstractBlock {
     private static final int ROWS_MAX_CHANNELS = 16;
 
     /**
-     * Positions (batch x rows x columns) from which {@link #applyByRows} pays: a map's bands have
-     * 12 x 1024 to 64 x 256 (at 16 x 16 x 16 the two were even).
+     * Positions (batch x rows x columns) from which {@link #applyByRows} pays (at 16 x 16 x 16 the
+     * two were even; a map's bands have 120 x 1024 or more).
      */
     private static final long ROWS_MIN_POSITIONS = 8_192;
 

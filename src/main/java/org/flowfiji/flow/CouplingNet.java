@@ -79,9 +79,13 @@ public final class CouplingNet extends AbstractBlock {
 
     /**
      * Bytes of one hidden activation above which an evaluation pass runs the network in bands of
-     * rows (see {@link #apply(FlowContext, NDArray, long)}).
+     * rows (see {@link #apply(FlowContext, NDArray, long)}): 32 MB, the largest block that glibc's
+     * allocator, as {@code NativeAllocator} sets it, takes from its heap rather than mapping it
+     * fresh. Bands that large run fewer, larger operations: a 2048² Glow density pass took
+     * 2.6-3.1 s in bands of 24 or 32 MB against 3.3-3.4 s in bands of 4 MB, and 3.5-4.0 s in
+     * bands of 48 MB, whose activations are mapped fresh (docs/benchmarks.md).
      */
-    static final long BAND_BYTES = 4L << 20;
+    static final long BAND_BYTES = 32L << 20;
 
     /** The network's output for h [B, in, H, W]: [B, out, H, W]. */
     public NDArray apply(FlowContext ctx, NDArray h) {
@@ -95,8 +99,8 @@ public final class CouplingNet extends AbstractBlock {
      * convolution pads rows with zeros only at the input's own top and bottom and otherwise drops
      * the rows its window cannot cover, so each convolution computes just the rows that later
      * layers use and every output row sees exactly the inputs it sees in a whole pass. The result
-     * is the same, while the network's wide hidden activations stay a few MB each (reused by the
-     * allocator, cache-sized) whatever the image size.
+     * is the same, while the network's wide hidden activations stay within {@code bandBytes} each
+     * (blocks the allocator reuses) whatever the image size.
      */
     NDArray apply(FlowContext ctx, NDArray h, long bandBytes) {
         Shape s = h.getShape();
