@@ -107,8 +107,11 @@ public final class CouplingNet extends AbstractBlock {
         long height = s.get(2);
         long rowBytes = s.get(0) * hidden * s.get(3) * Float.BYTES;
         int r = radius();
-        long rows = Math.max(4L * r, bandBytes / rowBytes - 2L * r);
-        boolean whole = ctx.training() || rows >= height;
+        long most = Math.max(4L * r, bandBytes / rowBytes - 2L * r);
+        boolean whole = ctx.training() || most >= height;
+        // bands of equal height, none a sliver (the context rows would cost more than its rows)
+        long count = (height + most - 1) / most;
+        long rows = (height + count - 1) / count;
         Weights w = new Weights(ctx, h, s.get(0) * (whole ? height : rows) * s.get(3));
         if (whole) {
             return applyRows(ctx, h, w, true, true);
