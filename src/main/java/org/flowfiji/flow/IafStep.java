@@ -164,6 +164,11 @@ public final class IafStep extends FlowBlock {
         return new Ar(m, a);
     }
 
+    /** The largest absolute value of a (NaN when a holds one). */
+    private static double maxAbs(NDArray a) {
+        return a.abs().max().toType(DataType.FLOAT64, false).getDouble();
+    }
+
     /** {@code σ = SIGMA_MIN + (1 - SIGMA_MIN) sigmoid(a)}, in [SIGMA_MIN, 1). */
     private static NDArray sigma(NDArray a) {
         return Activation.sigmoid(a).mul(1 - SIGMA_MIN).add(SIGMA_MIN);
@@ -214,7 +219,8 @@ public final class IafStep extends FlowBlock {
      *
      * @throws ArithmeticException if the solution lies outside the working range
      *     {@code ±SOLVE_BOUND·(1 + max|y|)} (see {@link #SOLVE_BOUND}), or is not determined by
-     *     {@code y} because {@code σ} underflows to 0
+     *     {@code y} because the step's network gives values that are not finite ({@code σ} itself
+     *     is at least {@link #SIGMA_MIN})
      */
     public Solve solve(FlowContext ctx, NDArray y) {
         checkInput(y);
@@ -227,7 +233,7 @@ public final class IafStep extends FlowBlock {
             ArWeights w = weights(ctx, y, scope, true);
             NDArray target = y.stopGradient();
             target.attach(scope);
-            double inputMax = target.abs().max().toType(DataType.FLOAT64, false).getDouble();
+            double inputMax = maxAbs(target);
             double bound = SOLVE_BOUND * (1 + inputMax);
             if (!(bound <= Float.MAX_VALUE)) {
                 throw new ArithmeticException("IAF density solve failed: the step input reaches " + inputMax
@@ -235,40 +241,41 @@ public final class IafStep extends FlowBlock {
             }
             NDArray cur = target.duplicate();
             NDArray lastSigma = null;
-            NDArray lastUndefined = null;
+            boolean undefined = false;
             while (true) {
                 try (NDManager iter = scope.newSubManager()) {
                     cur.attach(iter);
                     if (lastSigma != null) {
                         lastSigma.attach(iter);
-                        lastUndefined.attach(iter);
                     }
                     Ar r = ar(w, cur);
                     NDArray sigma = sigma(r.a());
                     NDArray raw = r.m().add(target.sub(r.m()).div(sigma));
                     NDArray next = raw.clip(-bound, bound);
-                    NDArray nan = next.isNaN();
-                    next = NDArrays.where(nan, next.zerosLike(), next);
                     passes++;
-                    double delta = next.sub(cur).abs().max().toType(DataType.FLOAT64, false).getDouble();
+                    double delta = maxAbs(next.sub(cur));
+                    // the maximum is NaN when an element is (clip keeps NaN); only then are they set to 0
+                    undefined = Double.isNaN(delta);
+                    if (undefined) {
+                        next = NDArrays.where(next.isNaN(), next.zerosLike(), next);
+                        delta = maxAbs(next.sub(cur));
+                    }
                     // a clipped element is not a solution even when it stops changing: go on
-                    if (delta == 0.0 && raw.abs().max().toType(DataType.FLOAT64, false).getDouble() >= bound) {
+                    if (delta == 0.0 && maxAbs(raw) >= bound) {
                         delta = Double.NaN;
                     }
-                    lastUndefined = nan.any();
                     lastSigma = sigma;
                     next.attach(scope);
                     lastSigma.attach(scope);
-                    lastUndefined.attach(scope);
                     cur = next;
                     if (delta == 0.0 || passes >= d) break;
                 }
             }
-            if (lastUndefined.getBoolean()) {
-                throw new ArithmeticException("IAF density solve failed after " + passes + " passes: sigma"
-                        + " underflows to 0 where y = m, so u is not determined by y in floating point");
+            if (undefined) {
+                throw new ArithmeticException("IAF density solve failed after " + passes + " passes: the step's"
+                        + " network gives values that are not finite, so u is not determined by y");
             }
-            double largest = cur.abs().max().toType(DataType.FLOAT64, false).getDouble();
+            double largest = maxAbs(cur);
             if (!(largest < bound)) {
                 throw new ArithmeticException("IAF density solve failed: the solution reaches " + largest
                         + " after " + passes + " passes, beyond the working range ±" + bound

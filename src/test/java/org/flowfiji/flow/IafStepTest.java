@@ -182,4 +182,18 @@ class IafStepTest {
             assertThrows(IllegalArgumentException.class, () -> s.forward(ctx, m.zeros(new Shape(1, 3, 4, 4))));
         }
     }
+
+    @Test
+    void densitySolveRejectsANetworkThatOverflows() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape shape = new Shape(1, 2, 4, 4);
+            // weights of 1e30: the network's outputs overflow to infinities, m + (y - m) / sigma is undefined
+            IafStep s = step(m, shape, DataType.FLOAT32, 3, 1e30f);
+            FlowContext ctx = FlowContext.eval(new ParameterStore(m, false), m);
+            ArithmeticException e = assertThrows(ArithmeticException.class, () -> s.forward(ctx, input(m, shape, DataType.FLOAT32)));
+            assertTrue(e.getMessage().startsWith("IAF density solve failed after ")
+                    && e.getMessage().endsWith(" passes: the step's network gives values that are not finite, so u is"
+                            + " not determined by y"), e.getMessage());
+        }
+    }
 }
