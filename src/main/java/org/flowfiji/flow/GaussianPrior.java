@@ -99,14 +99,6 @@ public final class GaussianPrior extends AbstractBlock {
     }
 
     /**
-     * Draws z of the given shape at temperature T (on the conditioning tensor's device when there
-     * is one, otherwise on the context manager's device, in float32).
-     */
-    public NDArray sample(FlowContext ctx, Shape shape, NDArray cond, float temperature) {
-        return fromNoise(ctx, ctx.manager().randomNormal(0f, 1f, shape, DataType.FLOAT32), cond, temperature);
-    }
-
-    /**
      * The draw z = mean + exp(logStd) T eps for given standard normal values {@code eps} [B, C, H, W]
      * (moved to the conditioning tensor's device and data type when there is one).
      */
