@@ -45,8 +45,8 @@ final class SampleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String device = engine.apply();
         try (FlowModel m = FlowModel.load(model, device)) {
-            int w = width > 0 ? width : m.patchSize();
-            int h = height > 0 ? height : m.patchSize();
+            int w = Sampler.side(m, width);
+            int h = Sampler.side(m, height);
             int c = m.channels();
             Sampler.check(m, count, w, h, temperature);
             long t0 = System.nanoTime();

@@ -61,8 +61,8 @@ public class FlowSampleCommand extends FlowCommand {
             try (FlowModel model = FlowModel.load(path, device)) {
                 log.info(LABEL + ": " + count + " samples from " + path.getFileName() + " at temperature " + temperature);
                 // the samples go straight into the image's planes as they are made (large ones band by band)
-                int w = width > 0 ? width : model.patchSize();
-                int h = height > 0 ? height : model.patchSize();
+                int w = Sampler.side(model, width);
+                int h = Sampler.side(model, height);
                 Sampler.check(model, count, w, h, temperature);
                 ImagePlusBridge.StackBuilder stack = new ImagePlusBridge.StackBuilder(w, h, model.channels(), count,
                         model.bitDepth());

@@ -58,8 +58,8 @@ public final class Sampler {
     /** As {@link #sample(FlowModel, int, int, int, double, long, ProgressListener, Cancellation)}, with tiles of side {@code tileSize}. */
     static ImageData sample(FlowModel model, int count, int width, int height, double temperature, long seed,
                             int tileSize, ProgressListener progress, Cancellation cancel) {
-        int w = width > 0 ? width : model.patchSize();
-        int h = height > 0 ? height : model.patchSize();
+        int w = side(model, width);
+        int h = side(model, height);
         int ch = model.channels();
         List<float[]> planes = new ArrayList<>(count);
         try {
@@ -89,8 +89,8 @@ public final class Sampler {
                        int tileSize, ProgressListener progress, Cancellation cancel, Sink sink) throws IOException {
         if (progress == null) progress = ProgressListener.NONE;
         if (cancel == null) cancel = new Cancellation();
-        int w = width > 0 ? width : model.patchSize();
-        int h = height > 0 ? height : model.patchSize();
+        int w = side(model, width);
+        int h = side(model, height);
         int m = model.config().sizeMultiple();
         check(model, count, w, h, temperature);
         if (!(model.flow() instanceof MultiScaleFlow flow)) {
@@ -109,14 +109,19 @@ public final class Sampler {
         }
     }
 
+    /** An image side as asked for: {@code requested}, or the model's patch size for 0. */
+    public static int side(FlowModel model, int requested) {
+        return requested > 0 ? requested : model.patchSize();
+    }
+
     /**
      * Checks a request before anything is made or allocated for it.
      *
      * @throws IllegalArgumentException naming the setting and what to give instead
      */
     public static void check(FlowModel model, int count, int width, int height, double temperature) {
-        int w = width > 0 ? width : model.patchSize();
-        int h = height > 0 ? height : model.patchSize();
+        int w = side(model, width);
+        int h = side(model, height);
         int m = model.config().sizeMultiple();
         if (count < 1) throw new IllegalArgumentException("count must be >= 1, got " + count);
         if (w % m != 0 || h % m != 0) {
