@@ -296,6 +296,7 @@ class MaskedConv2d(nn.Module):
 
 
 SIGMA_MIN = 0.01
+TRAINING_STOP_ROUNDINGS = 8
 
 
 def iaf_sigma(a):
@@ -305,8 +306,9 @@ def iaf_sigma(a):
 
 class IafStep(nn.Module):
     """IAF step: [m, s] = AR(u); sampling y = sig u + (1 - sig) m, sig = iaf_sigma(s + 2); density by the
-    exact fixed-point solve u <- m(u) + (y - m(u)) / sig(u) (no gradient), then `gradient_passes`
-    differentiable passes from the solution when training."""
+    exact fixed-point solve u <- m(u) + (y - m(u)) / sig(u) (no gradient; in training it stops once no
+    element changes by more than TRAINING_STOP_ROUNDINGS units of rounding times 1 + max|y|), then
+    `gradient_passes` differentiable passes from the solution when training."""
 
     def __init__(self, c, hidden, gradient_passes=3):
         super().__init__()
@@ -336,6 +338,9 @@ class IafStep(nn.Module):
     def forward(self, y, want_map=False):
         d = y[0].numel()
         passes = 0
+        training = torch.is_grad_enabled() and self.training
+        # training stops at rounding-sized changes, as IafStep.TRAINING_STOP_ROUNDINGS in the Java engine
+        stop = TRAINING_STOP_ROUNDINGS * torch.finfo(y.dtype).eps * (1 + y.abs().max().item()) if training else 0.0
         with torch.no_grad():
             w = self._weights()
             cur = y.detach()
@@ -348,11 +353,11 @@ class IafStep(nn.Module):
                     raise ArithmeticError("IAF density solve produced non-finite values")
                 cur = nxt
                 log_sig = torch.log(iaf_sigma(a))
-                if delta == 0.0 or passes >= d:
+                if delta <= stop or passes >= d:
                     break
         self.last_passes = passes
         u = cur
-        if torch.is_grad_enabled() and self.training:
+        if training:
             w = self._weights()
             for _ in range(self.gradient_passes):
                 m, a = self._ar(w, u)

@@ -66,6 +66,34 @@ class IafStepTest {
         }
     }
 
+    /**
+     * A training pass stops the solve once its changes are down to rounding: fewer passes than the
+     * evaluation solve, which runs to the exact fixed point, and a result that differs from it by
+     * rounding-sized amounts only (float32, where the last passes change single units of rounding).
+     */
+    @Test
+    void trainingSolveStopsAtRoundingAndEvaluationAtTheFixedPoint() {
+        Shape shape = new Shape(2, 4, 8, 8);
+        try (NDManager m = NDManager.newBaseManager()) {
+            IafStep s = step(m, shape, DataType.FLOAT32, 3, 0.2f);
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray y = input(m, shape, DataType.FLOAT32);
+            IafStep.Solve exact = s.solve(FlowContext.eval(ps, m), y);
+            IafStep.Solve training;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                training = s.solve(new FlowContext(ps, m, true, false), y);
+            }
+            assertTrue(training.passes() < exact.passes(),
+                    "training " + training.passes() + " passes, evaluation " + exact.passes());
+            double scale = 1 + y.abs().max().getFloat();
+            double roundings = IafTesting.maxAbsDiff(training.step().out(), exact.step().out())
+                    / (Math.ulp(1.0f) * scale);
+            assertTrue(roundings <= IafStep.TRAINING_STOP_ROUNDINGS, "u differs by " + roundings + " roundings");
+            double logdet = IafTesting.maxAbsDiff(training.step().logdet(), exact.step().logdet());
+            assertTrue(logdet <= 1e-5 * Math.abs(exact.step().logdet().getFloat(0)), "logdet differs by " + logdet);
+        }
+    }
+
     /** Both directions against central-difference Jacobians in float64, all parameters perturbed. */
     @Test
     void logdetsMatchBruteForceJacobianInFloat64() {
