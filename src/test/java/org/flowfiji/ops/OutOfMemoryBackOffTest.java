@@ -16,6 +16,7 @@ import ai.djl.util.Pair;
 import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Indices;
@@ -85,7 +86,8 @@ class OutOfMemoryBackOffTest {
         private final long firstLimit;
         private final long restLimit;
         private final Failure failure;
-        final List<Pass> passes = new ArrayList<>();
+        // samples with several engine threads make batches on two threads at once
+        final List<Pass> passes = Collections.synchronizedList(new ArrayList<>());
 
         FailingFlow(MultiScaleFlow base, long firstLimit, long restLimit, Failure failure) {
             super(base.config(), base.levels(), splitPriors(base), priors(base).get(priors(base).size() - 1));
@@ -387,6 +389,34 @@ class OutOfMemoryBackOffTest {
             assertEquals(List.of(4L, 2L, 1L, 1L, 1L, 1L), batches, "the batches tried");
             assertEquals(2, told.size(), told.toString());
             assertSamplesEqual(expected, backedOff, "batch halved");
+        }
+    }
+
+    /**
+     * With two engine threads the batches of two images are made two at a time; both run out, the
+     * batch is halved once, the images of one batch each are made two at a time, and they are
+     * those of the run that had the memory, in order.
+     */
+    @Test
+    void samplingOnTwoThreadsHalvesTheBatchAndMakesTheSameImages() throws Exception {
+        try (FlowModel m = model(Architecture.GLOW, 2, 5)) {
+            FailingFlow flow = failing(m, 32 * 32, Long.MAX_VALUE);
+            List<String> told = new ArrayList<>();
+            ImageData expected = Sampler.sample(m, 4, 32, 32, 1.0, 3, null, null);
+            ImageData backedOff;
+            int before = Engines.threads();
+            Engines.setThreads(2);
+            try {
+                backedOff = Sampler.sample(withFlow(m, flow), 4, 32, 32, 1.0, 3, messages(told), null);
+            } finally {
+                Engines.setThreads(before);
+            }
+            List<Long> batches = new ArrayList<>(flow.passes.stream().map(Pass::batch).toList());
+            Collections.sort(batches);
+            assertEquals(List.of(1L, 1L, 1L, 1L, 2L, 2L), batches, "the batches tried");
+            assertEquals(List.of("Memory ran out sampling 2 images at a time: going on with 1 at a time (the same"
+                    + " images, more slowly)."), told);
+            assertSamplesEqual(expected, backedOff, "batch halved on two threads");
         }
     }
 

@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import java.util.ArrayList;
+import java.util.List;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Normalizer;
 import org.flowfiji.flow.Architecture;
 import org.flowfiji.flow.FlowConfig;
 import org.flowfiji.flow.FlowLayerContract;
+import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -86,6 +89,38 @@ class SamplerTilesTest {
             }
             assertNotEquals(first[5], three.plane(1)[5], "two images of one batch are the same");
             assertNotEquals(first[5], otherSeed.plane(0)[5], "another seed gave the same image");
+        }
+    }
+
+    /**
+     * With two engine threads, batches are made two at a time on threads of their own; the images
+     * are those made one batch after the other, reach the caller in order, and the progress counts
+     * up to the last image. (The tests otherwise run with one engine thread.)
+     */
+    @ParameterizedTest
+    @EnumSource(value = Architecture.class)
+    void batchesOnTwoThreadsMakeTheSameImagesInOrder(Architecture arch) {
+        try (FlowModel m = model(arch, 1)) {
+            ImageData oneThread = Sampler.sample(m, 5, 32, 16, 1.0, 3, null, null);
+            List<Long> done = new ArrayList<>();
+            ImageData twoThreads;
+            int before = Engines.threads();
+            Engines.setThreads(2);
+            try {
+                twoThreads = Sampler.sample(m, 5, 32, 16, 1.0, 3, (stage, d, total) -> done.add(d), null);
+            } finally {
+                Engines.setThreads(before);
+            }
+            assertEquals(5, twoThreads.planeCount());
+            // five images in batches of three: the first round makes images 0-2 and 3-4 at once
+            assertEquals(List.of(3L, 5L), done, "progress");
+            for (int k = 0; k < 5; k++) {
+                float[] a = oneThread.plane(k);
+                float[] b = twoThreads.plane(k);
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(a[i], b[i], 1e-6 * Math.abs(a[i]) + 1e-3, arch + ", image " + k + ", pixel " + i);
+                }
+            }
         }
     }
 
