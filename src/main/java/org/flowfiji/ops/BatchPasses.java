@@ -41,7 +41,8 @@ import org.flowfiji.model.Engines;
  * into independent shares ({@link #onEachThread}: the trainer's gradient norms and optimiser
  * updates, a share of the parameters each). While the threads exist, the engine's stored thread
  * count is one (threads that start using the engine meanwhile get one intra-op thread); closing
- * gives it back.
+ * gives it back. {@link #lasting} gives workers of the same kind, kept and shared, for work that
+ * does not train (the sampler's batches).
  */
 final class BatchPasses implements AutoCloseable {
 
