@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ij.ImagePlus;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,9 +50,7 @@ import org.flowfiji.model.FlowModel;
  * <p><b>Streaming.</b> {@link #mapToTiff} reads planes from an ImageJ image (a virtual stack
  * reads one plane at a time) and writes the map band by band into a TIFF file, so neither the
  * input as floats nor the output map is ever held whole: memory is bounded by one input plane in
- * its own bit depth and a few bands of tiles. Stacks of small planes (see
- * {@link #PARALLEL_PLANE_PIXELS}) are mapped a plane per engine thread at a time, each plane's map
- * held whole until it is written.
+ * its own bit depth and a few bands of tiles.
  *
  * <p><b>Window mode.</b> {@code log p(window) / D} of the patch-sized window around each pixel,
  * sampled with a stride: a local anomaly score in nats (or bits) per dimension.
@@ -147,117 +144,46 @@ public final class Mapper {
     private static PlaneResults runPlanes(FlowModel model, FlowModel reference, int n, Planes planes, long dims,
                                           MapSettings settings, ProgressListener progress, Cancellation cancel, Sinks sinks)
             throws IOException {
-        MapSettings ms = settings == null ? MapSettings.defaults() : settings;
+        if (settings == null) settings = MapSettings.defaults();
         if (progress == null) progress = ProgressListener.NONE;
-        Cancellation stop = cancel == null ? new Cancellation() : cancel;
+        if (cancel == null) cancel = new Cancellation();
         List<Double> ll = new ArrayList<>(n);
         List<Double> sums = new ArrayList<>(n);
         List<Double> bpd = new ArrayList<>(n);
-        float scale = ms.units() == MapSettings.Units.BITS ? (float) (1 / LN2) : 1f;
-        // planes of up to a tile batch go a plane per engine thread at a time (see PARALLEL_PLANE_PIXELS)
-        try (BatchPasses workers = BatchPasses.lasting(model.device(), dims <= PARALLEL_PLANE_PIXELS ? n : 1)) {
-            int p = 0;
-            while (p < n) {
-                stop.check();
-                int first = p;
-                int group = Math.min(workers.parts(), n - p);
-                PlaneSource[] srcs = new PlaneSource[group];
-                for (int k = 0; k < group; k++) {
-                    srcs[k] = planes.plane(first + k);
-                    checkCompatible(model, srcs[k].channels(), "plane " + (first + k + 1));
-                    if (reference != null) checkCompatible(reference, srcs[k].channels(), "plane " + (first + k + 1));
+        float scale = settings.units() == MapSettings.Units.BITS ? (float) (1 / LN2) : 1f;
+        for (int p = 0; p < n; p++) {
+            cancel.check();
+            PlaneSource src = planes.plane(p);
+            checkCompatible(model, src.channels(), "plane " + (p + 1));
+            if (reference != null) checkCompatible(reference, src.channels(), "plane " + (p + 1));
+            ProgressListener sub = scaled(progress, "Likelihood map", p, n);
+            RowSink sink = sinks.forPlane(p);
+            double[] totals = new double[2];
+            RowSink scaled = (y0, values, offset, count) -> {
+                int len = count * src.width();
+                for (int i = offset; i < offset + len; i++) totals[1] += values[i];
+                if (scale != 1f) for (int i = offset; i < offset + len; i++) values[i] *= scale;
+                sink.rows(y0, values, offset, count);
+            };
+            if (settings.mode() == MapSettings.Mode.EXACT) {
+                totals[0] = exactBands(model, reference, src, settings.tileSize(), sub, cancel, scaled);
+            } else {
+                float[] map = windowPlane(model, src, settings.windowStride(), sub, cancel);
+                double logp = exactBands(model, null, src, settings.tileSize(), ProgressListener.NONE, cancel, null);
+                if (reference != null) {
+                    float[] ref = windowPlane(reference, src, settings.windowStride(), ProgressListener.NONE, cancel);
+                    for (int i = 0; i < map.length; i++) map[i] -= ref[i];
+                    logp -= exactBands(reference, null, src, settings.tileSize(), ProgressListener.NONE, cancel, null);
                 }
-                double[] logp = new double[group];
-                double[] mapSum = new double[group];
-                if (group == 1) {
-                    RowSink sink = scaled(sinks.forPlane(p), srcs[0].width(), scale, mapSum, 0);
-                    logp[0] = mapPlane(model, reference, srcs[0], ms, scaled(progress, "Likelihood map", p, n), stop, sink);
-                } else {
-                    // each worker maps a whole plane into memory; the planes then reach their sinks in order
-                    ProgressListener messages = messagesOf(progress);
-                    List<float[]> maps;
-                    try {
-                        maps = workers.onEachThread(k -> {
-                            if (k >= group) return null;
-                            PlaneSource src = srcs[k];
-                            float[] map = new float[src.width() * src.height()];
-                            try (Engines.Inference noGrad = Engines.inference()) {
-                                logp[k] = mapPlane(model, reference, src, ms, messages, stop,
-                                        (y0, values, offset, count) -> System.arraycopy(values, offset, map,
-                                                y0 * src.width(), count * src.width()));
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                            return map;
-                        });
-                    } catch (UncheckedIOException e) {
-                        throw e.getCause();
-                    }
-                    for (int k = 0; k < group; k++) {
-                        scaled(sinks.forPlane(first + k), srcs[k].width(), scale, mapSum, k)
-                                .rows(0, maps.get(k), 0, srcs[k].height());
-                    }
-                }
-                for (int k = 0; k < group; k++) {
-                    ll.add(logp[k]);
-                    sums.add(mapSum[k]);
-                    bpd.add(-logp[k] / (dims * LN2));
-                }
-                p += group;
-                progress.progress("Likelihood map", p * 1000L, n * 1000L);
+                totals[0] = logp;
+                scaled.rows(0, map, 0, src.height());
             }
+            ll.add(totals[0]);
+            sums.add(totals[1]);
+            bpd.add(-totals[0] / (dims * LN2));
         }
         progress.progress("Likelihood map", n, n);
         return new PlaneResults(ll, sums, bpd);
-    }
-
-    /**
-     * Planes of at most this many pixels (a tile batch) are mapped a plane per engine thread at a
-     * time, each on a kept worker with one engine thread ({@link BatchPasses#lasting}), when a
-     * stack has several: a 512 x 512 Glow stack went 27 % faster, 1024 x 1024 13 %, than with the
-     * threads splitting each operation. Each such plane's map is held whole until it goes to its
-     * sink; larger planes are mapped one after the other, in bands.
-     */
-    static final long PARALLEL_PLANE_PIXELS = TILE_BATCH_PIXELS;
-
-    /** The messages of {@code progress} (a back-off's, say) from any thread, one at a time; no progress. */
-    private static ProgressListener messagesOf(ProgressListener progress) {
-        return new ProgressListener() {
-            @Override
-            public void progress(String task, long done, long total) {}
-
-            @Override
-            public synchronized void message(String text) {
-                progress.message(text);
-            }
-        };
-    }
-
-    /** A sink that adds the rows' values to {@code sums[k]}, scales them to the units, and passes them on. */
-    private static RowSink scaled(RowSink sink, int width, float scale, double[] sums, int k) {
-        return (y0, values, offset, count) -> {
-            int len = count * width;
-            for (int i = offset; i < offset + len; i++) sums[k] += values[i];
-            if (scale != 1f) for (int i = offset; i < offset + len; i++) values[i] *= scale;
-            sink.rows(y0, values, offset, count);
-        };
-    }
-
-    /** The map of one plane to {@code sink} in nats; returns the plane's log-likelihood. */
-    private static double mapPlane(FlowModel model, FlowModel reference, PlaneSource src, MapSettings settings,
-                                   ProgressListener progress, Cancellation cancel, RowSink sink) throws IOException {
-        if (settings.mode() == MapSettings.Mode.EXACT) {
-            return exactBands(model, reference, src, settings.tileSize(), progress, cancel, sink);
-        }
-        float[] map = windowPlane(model, src, settings.windowStride(), progress, cancel);
-        double logp = exactBands(model, null, src, settings.tileSize(), ProgressListener.NONE, cancel, null);
-        if (reference != null) {
-            float[] ref = windowPlane(reference, src, settings.windowStride(), ProgressListener.NONE, cancel);
-            for (int i = 0; i < map.length; i++) map[i] -= ref[i];
-            logp -= exactBands(reference, null, src, settings.tileSize(), ProgressListener.NONE, cancel, null);
-        }
-        sink.rows(0, map, 0, src.height());
-        return logp;
     }
 
     /** Sum in double precision. */

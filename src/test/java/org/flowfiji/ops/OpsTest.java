@@ -170,53 +170,6 @@ class OpsTest {
         }
     }
 
-    /**
-     * With two engine threads the planes of a stack are mapped two at a time (the tests otherwise
-     * run with one engine thread): the maps, their sums and log-likelihoods are those of one plane
-     * after the other, plane by plane in order, in memory, streamed to a TIFF, and in window mode.
-     */
-    @ParameterizedTest
-    @EnumSource(Architecture.class)
-    void stackPlanesOnTwoThreadsGiveTheMapsOfOnePlaneAfterTheOther(Architecture arch) throws IOException {
-        ImageData img = OpsTestData.blobs(5, 40, 24, 1, 13);
-        ij.ImagePlus imp = org.flowfiji.data.ImagePlusBridge.toImagePlus(img, "blobs");
-        MapSettings exact = new MapSettings(MapSettings.Mode.EXACT, MapSettings.Units.BITS, 16, 0);
-        MapSettings window = new MapSettings(MapSettings.Mode.WINDOW, MapSettings.Units.NATS, 0, 8);
-        try (FlowModel m = model(arch, 1)) {
-            FlowLayerContract.perturb(m.flow(), 3, 0.1);
-            MapResult one = Mapper.map(m, null, img, exact, null, null);
-            MapResult oneWindow = Mapper.map(m, null, img, window, null, null);
-            MapResult two;
-            MapResult twoWindow;
-            MapResult streamed;
-            List<Long> done = new java.util.ArrayList<>();
-            int before = Engines.threads();
-            Engines.setThreads(2);
-            try {
-                two = Mapper.map(m, null, img, exact, (task, d, total) -> done.add(d * 5 / total), null);
-                twoWindow = Mapper.map(m, null, img, window, null, null);
-                streamed = Mapper.mapToTiff(m, null, imp, exact, dir.resolve("two.tif"), null, null);
-            } finally {
-                Engines.setThreads(before);
-            }
-            assertTrue(done.containsAll(List.of(2L, 4L, 5L)), "progress after each pair of planes: " + done);
-            ImageData back = org.flowfiji.data.ImageIO.read(dir.resolve("two.tif"));
-            for (int p = 0; p < 5; p++) {
-                double ll = one.logLikelihoodNats().get(p);
-                assertEquals(ll, two.logLikelihoodNats().get(p), Math.abs(ll) * 1e-6, arch + ", plane " + p);
-                assertEquals(ll, streamed.logLikelihoodNats().get(p), Math.abs(ll) * 1e-6, arch + ", plane " + p);
-                assertEquals(one.mapSumNats().get(p), two.mapSumNats().get(p), Math.abs(ll) * 1e-6);
-                float[] a = one.map().plane(p);
-                float[] w = oneWindow.map().plane(p);
-                for (int i = 0; i < a.length; i++) {
-                    assertEquals(a[i], two.map().plane(p)[i], 1e-5f * Math.abs(a[i]) + 1e-5f, "plane " + p + " pixel " + i);
-                    assertEquals(a[i], back.plane(p)[i], 1e-5f * Math.abs(a[i]) + 1e-5f, "plane " + p + " pixel " + i);
-                    assertEquals(w[i], twoWindow.map().plane(p)[i], 1e-5f * Math.abs(w[i]) + 1e-5f, "window, plane " + p);
-                }
-            }
-        }
-    }
-
     @Test
     void wrongChannelCountIsRefused() {
         ImageData two = OpsTestData.blobs(1, 16, 16, 2, 7);
