@@ -8,7 +8,9 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,8 +61,8 @@ final class BatchPasses implements AutoCloseable {
 
     private static final ThreadLocal<Boolean> SINGLE_THREADED = ThreadLocal.withInitial(() -> false);
 
-    /** The workers that outlive their users (see {@link #lasting}), or null. */
-    private static BatchPasses lasting;
+    /** The workers that outlive their users (see {@link #lasting}), by their number. */
+    private static final Map<Integer, BatchPasses> LASTING = new HashMap<>();
 
     private final int parts;
     private final ExecutorService pool;
@@ -103,25 +105,26 @@ final class BatchPasses implements AutoCloseable {
      * Parts for work that does not train, such as the sampler's batches, on threads that are kept
      * for the rest of the JVM's life and shared by every such user (closing it does nothing): one
      * part per engine thread on a CPU when there are two items or more (some parts may then have
-     * none), else a single part on the calling thread. Threads made for
-     * one call were slower: a fresh thread's first passes find none of the memory the C library
-     * keeps per thread (16 IAF samples of 256 x 256: no faster than one batch after the other,
-     * against 22 % faster on kept threads). The workers are made the first time (and again when
-     * the engine's thread count changes); the engine's count for threads that start later is then
-     * given back.
+     * none), else a single part on the calling thread. Threads made for each call gained
+     * nothing: a fresh thread's first passes find none of the memory the C library keeps per
+     * thread (16 samples of 256 x 256 took as long as one batch after the other; on kept threads
+     * 9-12 % less). The workers are made the first time for each thread count (and kept while
+     * other counts are used); the engine's count for threads that start later is then given
+     * back. On a worker itself (one engine thread) this gives one part, so work that a worker
+     * starts runs on that worker.
      */
     static synchronized BatchPasses lasting(Device device, int items) {
         int parts = Device.Type.CPU.equals(device.getDeviceType()) && items > 1 ? Engines.threads() : 1;
         if (parts <= 1) return new BatchPasses(1);
-        if (lasting == null || lasting.parts != parts) {
-            if (lasting != null) lasting.pool.shutdown();
-            BatchPasses made = new BatchPasses(parts, "flow-worker-", true);
+        BatchPasses kept = LASTING.get(parts);
+        if (kept == null) {
+            kept = new BatchPasses(parts, "flow-worker-", true);
             // each worker takes its one engine thread now, and the count other threads get is restored
-            made.onEachThread(k -> null);
-            JniUtils.setNumThreads(made.engineThreadsBefore);
-            lasting = made;
+            kept.onEachThread(k -> null);
+            JniUtils.setNumThreads(kept.engineThreadsBefore);
+            LASTING.put(parts, kept);
         }
-        return lasting;
+        return kept;
     }
 
     /** How many parts a batch is split into. */
@@ -161,7 +164,10 @@ final class BatchPasses implements AutoCloseable {
             int part = k;
             futures.add(pool.submit(() -> {
                 if (!SINGLE_THREADED.get()) {
-                    // once per thread: the setting also resizes the engine's thread pools
+                    // once per thread: the setting also resizes the engine's thread pools. The engine
+                    // gives a thread the process's count on the thread's first use; that comes first
+                    // here, or it would undo the one thread as soon as the count is given back
+                    JniUtils.getNumThreads();
                     JniUtils.setNumThreads(1);
                     SINGLE_THREADED.set(true);
                 }

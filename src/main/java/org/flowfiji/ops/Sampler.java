@@ -138,7 +138,7 @@ public final class Sampler {
      * Whole images in batches, each image's latents from its own keys, so the batch does not matter.
      * On a CPU with several engine threads, as many batches as threads are made at the same time,
      * each on a kept worker thread with one engine thread ({@link BatchPasses#lasting}): 16 images
-     * of 256 x 256 took 13-18 % less time (IAF, Glow, RealNVP) than one batch after the other with
+     * of 256 x 256 took 9-12 % less time (IAF, Glow, RealNVP) than one batch after the other with
      * the threads splitting each operation. The batches reach the sink in order.
      */
     private static void wholeImages(FlowModel model, MultiScaleFlow flow, int count, int w, int h, float temperature,

@@ -2,14 +2,17 @@ package org.flowfiji.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.flowfiji.flow.Architecture;
+import org.flowfiji.model.Engines;
 import org.flowfiji.model.FlowModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,6 +76,37 @@ class BatchPassesTest {
     }
 
     /** Batch normalisation: each part uses its own statistics, and only the first part updates the running ones. */
+    /**
+     * The kept workers: one per engine thread, the same ones on every call, each with one engine
+     * thread; once they are made, the caller and threads that start using the engine afterwards
+     * still get the engine's thread count (Fiji runs every command on a new thread). One item, a
+     * GPU, or a call from a worker gets one part on the calling thread.
+     */
+    @Test
+    void keptWorkersTakeOneEngineThreadEachAndLeaveTheCountToOthers() throws Exception {
+        int before = Engines.threads();
+        // three threads: a count no other test uses, so that the workers are made here
+        Engines.setThreads(3);
+        try {
+            BatchPasses workers = BatchPasses.lasting(Device.cpu(), 5);
+            assertEquals(3, workers.parts());
+            assertSame(workers, BatchPasses.lasting(Device.cpu(), 3), "the same workers");
+            assertEquals(List.of(1, 1, 1), workers.onEachThread(k -> Engines.threads()));
+            assertEquals(List.of(1, 1, 1), workers.onEachThread(k -> BatchPasses.lasting(Device.cpu(), 5).parts()),
+                    "work started on a worker stays on it");
+            assertEquals(1, BatchPasses.lasting(Device.cpu(), 1).parts(), "one item");
+            assertEquals(1, BatchPasses.lasting(Device.gpu(), 5).parts(), "a GPU");
+            assertEquals(3, Engines.threads(), "the caller's threads");
+            int[] fresh = new int[1];
+            Thread t = new Thread(() -> fresh[0] = Engines.threads());
+            t.start();
+            t.join();
+            assertEquals(3, fresh[0], "a thread that starts using the engine afterwards");
+        } finally {
+            Engines.setThreads(before);
+        }
+    }
+
     @Test
     void onlyTheFirstPartUpdatesRunningStatistics() {
         int b = 4;
