@@ -29,8 +29,8 @@ import org.flowfiji.model.FlowModel;
  * margin of the flow's receptive radius from its own region of the latents, and equal the image
  * made whole (up to float rounding), so the engine's memory stays bounded by a tile whatever the
  * image size. IAF's order reversals flip whole planes, so IAF images are made whole. Whole images
- * are made a batch per engine thread at a time. When memory runs out, the batch, then the tile, is
- * halved and the work goes on, with the same images.
+ * of up to {@link #BATCH_PIXELS} pixels are made a batch per engine thread at a time. When memory
+ * runs out, the batch, then the tile, is halved and the work goes on, with the same images.
  */
 public final class Sampler {
     private Sampler() {}
@@ -139,12 +139,14 @@ public final class Sampler {
      * On a CPU with several engine threads, as many batches as threads are made at the same time,
      * each on a kept worker thread with one engine thread ({@link BatchPasses#lasting}): 16 images
      * of 256 x 256 took 9-12 % less time (IAF, Glow, RealNVP) than one batch after the other with
-     * the threads splitting each operation. The batches reach the sink in order.
+     * the threads splitting each operation. The batches reach the sink in order. Images larger than
+     * {@link #BATCH_PIXELS} are made one at a time with the engine's threads, so that memory stays that of one.
      */
     private static void wholeImages(FlowModel model, MultiScaleFlow flow, int count, int w, int h, float temperature,
                                     LatentNoise noise, Sink sink, ProgressListener progress,
                                     Cancellation cancel) throws IOException {
-        try (BatchPasses workers = BatchPasses.lasting(model.device(), count)) {
+        // images of up to a batch's pixels only: larger ones, made one at a time, would need twice the memory
+        try (BatchPasses workers = BatchPasses.lasting(model.device(), (long) w * h <= BATCH_PIXELS ? count : 1)) {
             int parts = workers.parts();
             int batch = (int) Math.max(1, Math.min((count + parts - 1) / parts, BATCH_PIXELS / ((long) w * h)));
             int start = 0;
