@@ -140,7 +140,8 @@ public final class Sampler {
      * each on a kept worker thread with one engine thread ({@link BatchPasses#lasting}): 16 images
      * of 256 x 256 took 9-12 % less time (IAF, Glow, RealNVP) than one batch after the other with
      * the threads splitting each operation. The batches reach the sink in order. Images larger than
-     * {@link #BATCH_PIXELS} are made one at a time with the engine's threads, so that memory stays that of one.
+     * {@link #BATCH_PIXELS} are made one at a time with the engine's threads, so that memory stays
+     * that of one.
      */
     private static void wholeImages(FlowModel model, MultiScaleFlow flow, int count, int w, int h, float temperature,
                                     LatentNoise noise, Sink sink, ProgressListener progress,
