@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
@@ -131,13 +132,31 @@ final class Conv2dBlock extends AbstractBlock {
     }
 
     /**
+     * relu of {@link #applyChannelsLast(FlowContext, NDArray, NDArray, boolean, boolean)}: in passes
+     * that record no gradients, the convolution and the ReLU in one engine call
+     * ({@link FusedConvolutions}); otherwise the two operations.
+     */
+    NDArray applyChannelsLastRelu(FlowContext ctx, NDArray x, NDArray w, boolean padTop, boolean padBottom) {
+        if (ctx.training() || !FusedConvolutions.applies(x)) {
+            return Activation.relu(applyChannelsLast(ctx, x, w, padTop, padBottom));
+        }
+        Tensors.requireChannels("Convolution", x, in);
+        NDArray b = Tensors.operand(ctx, bias, x);
+        return rowsOf(FusedConvolutions.convRelu(x, w, b, rowPad(padTop, padBottom), kernel / 2), padTop, padBottom);
+    }
+
+    /** The rows of padding on either side: k/2 when either side is to be padded, else none. */
+    private int rowPad(boolean padTop, boolean padBottom) {
+        return padTop || padBottom ? kernel / 2 : 0;
+    }
+
+    /**
      * The engine's convolution of x with a kernel of k columns (k or one rows), columns padded by
      * k/2, rows by k/2 on both sides when either side is to be padded (else none).
      */
     private NDArray convolve(NDArray x, NDArray w, NDArray b, boolean padTop, boolean padBottom) {
         int pad = kernel / 2;
-        int rowPad = padTop || padBottom ? pad : 0;
-        return Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(rowPad, pad), new Shape(1, 1), 1)
+        return Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(rowPad(padTop, padBottom), pad), new Shape(1, 1), 1)
                 .singletonOrThrow();
     }
 

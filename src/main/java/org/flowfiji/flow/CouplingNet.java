@@ -184,18 +184,20 @@ public final class CouplingNet extends AbstractBlock {
      * the convolutions (see {@link Conv2dBlock#weight}); the output is returned in the standard layout.
      */
     private NDArray applyRows(FlowContext ctx, NDArray h, Weights w, boolean top, boolean bottom) {
-        NDArray a = first.applyChannelsLast(ctx, h, w.first, top, bottom);
+        NDArray hidden;
         if (middle != null) {
-            a = middle.applyChannelsLast(ctx, Activation.relu(a), w.middle);
+            NDArray a = first.applyChannelsLastRelu(ctx, h, w.first, top, bottom);
+            hidden = middle.applyChannelsLastRelu(ctx, a, w.middle, true, true);
         } else {
+            NDArray a = first.applyChannelsLast(ctx, h, w.first, top, bottom);
             for (int k = 0; k < residual.size(); k++) {
                 Conv2dBlock[] r = residual.get(k);
-                NDArray inner = r[0].applyChannelsLast(ctx, Activation.relu(a), w.residual[k][0], top, bottom);
-                NDArray branch = r[1].applyChannelsLast(ctx, Activation.relu(inner), w.residual[k][1], top, bottom);
+                NDArray inner = r[0].applyChannelsLastRelu(ctx, Activation.relu(a), w.residual[k][0], top, bottom);
+                NDArray branch = r[1].applyChannelsLast(ctx, inner, w.residual[k][1], top, bottom);
                 a = rowsLike(a, branch, top, bottom).add(branch);
             }
+            hidden = Activation.relu(a);
         }
-        NDArray hidden = Activation.relu(a);
         return Conv2dBlock.standardLayout(w.lastByRows != null
                 ? last.applyByRows(ctx, hidden, w.lastByRows, top, bottom)
                 : last.applyChannelsLast(ctx, hidden, w.last, top, bottom));

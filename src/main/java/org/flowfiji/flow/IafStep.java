@@ -170,8 +170,7 @@ public final class IafStep extends FlowBlock {
     }
 
     private Ar ar(ArWeights w, NDArray u) {
-        NDArray h = Activation.relu(conv1.apply(w.w1(), u));
-        h = Activation.relu(conv2.apply(w.w2(), h));
+        NDArray h = conv2.applyRelu(w.w2(), conv1.applyRelu(w.w1(), u));
         NDArray out = Conv2dBlock.standardLayout(conv3.apply(w.w3(), h));
         NDArray m = out.get(new NDIndex(":, 0:{}", channels));
         NDArray a = out.get(new NDIndex(":, {}:", channels)).add(SIGMA_SHIFT);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
@@ -195,13 +196,30 @@ public final class MaskedConv2d extends AbstractBlock {
      * standard layout).
      */
     public NDArray apply(Weights w, NDArray x) {
+        checkInput(x);
+        int pad = kernel / 2;
+        return Conv2d.conv2d(x, w.weight(), w.bias(), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1)
+                .singletonOrThrow();
+    }
+
+    private void checkInput(NDArray x) {
         if (x.getShape().dimension() != 4 || x.getShape().get(1) != inChannels) {
             throw new IllegalArgumentException(
                     "MaskedConv2d expects [B, " + inChannels + ", H, W], got " + x.getShape());
         }
+    }
+
+    /**
+     * relu of {@link #apply}: in passes that record no gradients, the convolution and the ReLU in
+     * one engine call ({@link FusedConvolutions}); otherwise the two operations.
+     */
+    public NDArray applyRelu(Weights w, NDArray x) {
+        if (!FusedConvolutions.applies(x)) {
+            return Activation.relu(apply(w, x));
+        }
+        checkInput(x);
         int pad = kernel / 2;
-        return Conv2d.conv2d(x, w.weight(), w.bias(), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1)
-                .singletonOrThrow();
+        return FusedConvolutions.convRelu(x, w.weight(), w.bias(), pad, pad);
     }
 
     @Override
