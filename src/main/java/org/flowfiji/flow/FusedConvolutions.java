@@ -37,8 +37,10 @@ import java.util.zip.ZipOutputStream;
  *       docs/benchmarks.md); it equals the convolution and ReLU up to the order of the sums.</li>
  * </ul>
  *
- * When the engine is not PyTorch, records gradients, or the module cannot be loaded (a libtorch
- * without these operations), the convolution and ReLU run as two DJL operations, as in training.
+ * DJL runs a module's methods in libtorch's inference mode: their results may be read by later
+ * operations but neither changed in place nor kept for a backward pass. When the engine is not
+ * PyTorch, records gradients, or the module cannot be loaded (a libtorch without these
+ * operations), the convolution and ReLU run as two DJL operations, as in training.
  */
 final class FusedConvolutions {
 
