@@ -127,7 +127,7 @@ final class FusedConvolutions {
     private static NDArray run(String method, NDArray x, NDArray w, NDArray b, int rowPad, int columnPad) {
         IValue[] args = {IValue.from((PtNDArray) x), IValue.from((PtNDArray) w), IValue.from((PtNDArray) b),
                 IValue.listFrom(rowPad, columnPad)};
-        try (IValue result = IValueUtils.runMethod(module, method, args)) {
+        try (IValue result = IValueUtils.runMethod(module(x.getManager()), method, args)) {
             return result.toTensor((PtNDManager) x.getManager());
         } finally {
             for (IValue a : args) {
