@@ -32,9 +32,10 @@ import java.util.zip.ZipOutputStream;
  *       (the same values as the convolution and a ReLU apart, on any device);</li>
  *   <li>{@code packed_conv_relu}: oneDNN's convolution with the ReLU applied as its result is
  *       written and the kernel reordered once for the input's shape (CPU only). For inputs of few
- *       channels this runs 1.5 to 2.7 times faster than the engine's own convolution, which picks a
- *       slower kernel for them (Glow's 2 → 64 over a band of 170 x 512: 1.8 against 4.4-5.0 ms, see
- *       docs/benchmarks.md); it equals the convolution and ReLU up to the order of the sums.</li>
+ *       channels this runs 1.3 to 2.7 times faster than the engine's convolution and ReLU, whose
+ *       convolution picks a slower kernel for them (Glow's 2 → 64 over a band of 170 x 512: 1.8
+ *       against 4.4-5.0 ms, see docs/benchmarks.md); it equals the convolution and ReLU up to the
+ *       order of the sums (bit for bit in every case measured).</li>
  * </ul>
  *
  * DJL runs a module's methods in libtorch's inference mode: their results may be read by later
