@@ -22,18 +22,19 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class FusedConvolutionsTest {
 
-    @ParameterizedTest(name = "{0} -> {1}, {2}x{2}, {3}x{4}, row padding {5}")
+    @ParameterizedTest(name = "{0} -> {1}, {2}x{2}, {3} x {4}x{5}, row padding {6}")
     @CsvSource({
         // few input channels over many positions: oneDNN's convolution with the ReLU in it
-        "2, 16, 3, 64, 160, 1",
-        "4, 8, 3, 70, 130, 0",
+        "2, 16, 3, 1, 64, 160, 1",
+        "4, 8, 3, 1, 70, 130, 0",
+        "2, 16, 3, 3, 48, 64, 1",
         // wider inputs, or few positions: the engine's convolution and a ReLU in place
-        "24, 8, 3, 20, 30, 1",
-        "8, 16, 1, 64, 160, 0",
-        "2, 16, 3, 8, 8, 1"})
-    void givesTheConvolutionFollowedByARelu(int in, int out, int k, int h, int w, int rowPad) {
+        "24, 8, 3, 1, 20, 30, 1",
+        "8, 16, 1, 2, 64, 160, 0",
+        "2, 16, 3, 1, 8, 8, 1"})
+    void givesTheConvolutionFollowedByARelu(int in, int out, int k, int batch, int h, int w, int rowPad) {
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = FlowLayerContract.randn(m, new Shape(1, in, h, w), 1);
+            NDArray x = FlowLayerContract.randn(m, new Shape(batch, in, h, w), 1);
             // channels-last kernel, as Conv2dBlock passes it
             NDArray kernel = Conv2dBlock.channelsLast(FlowLayerContract.randn(m, new Shape(out, in, k, k), 2));
             NDArray bias = FlowLayerContract.randn(m, new Shape(out), 3);
@@ -45,7 +46,7 @@ class FusedConvolutionsTest {
             assertEquals(expected.getShape(), fused.getShape());
             assertTrue(FusedConvolutions.packedAvailable(), "oneDNN's fused convolution is available on the CPU");
             boolean packed = in <= FusedConvolutions.PACKED_MAX_CHANNELS
-                    && (long) h * w >= FusedConvolutions.PACKED_MIN_POSITIONS;
+                    && (long) batch * h * w >= FusedConvolutions.PACKED_MIN_POSITIONS;
             if (packed) {
                 FlowLayerContract.assertClose(expected, fused, 1e-5, "oneDNN's convolution with a ReLU");
             } else {
