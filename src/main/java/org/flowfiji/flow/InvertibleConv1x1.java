@@ -4,6 +4,7 @@ import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -95,14 +96,14 @@ public final class InvertibleConv1x1 extends FlowBlock {
     public Step forward(FlowContext ctx, NDArray x) {
         Tensors.requireChannels("InvertibleConv1x1", x, channels);
         NDArray w = weight(ctx, x);
-        return Tensors.perChannelStep(ctx, mix(x, w), logScaleOf(ctx, x));
+        return Tensors.perChannelStep(ctx, mix(ctx, x, w), logScaleOf(ctx, x));
     }
 
     @Override
     public Step inverse(FlowContext ctx, NDArray z) {
         Tensors.requireChannels("InvertibleConv1x1", z, channels);
         NDArray wInv = weight(ctx, z).inverse();
-        return Tensors.perChannelStep(ctx, mix(z, wInv), logScaleOf(ctx, z).neg());
+        return Tensors.perChannelStep(ctx, mix(ctx, z, wInv), logScaleOf(ctx, z).neg());
     }
 
     private NDArray logScaleOf(FlowContext ctx, NDArray like) {
@@ -110,11 +111,19 @@ public final class InvertibleConv1x1 extends FlowBlock {
     }
 
     /**
-     * {@code w · x} at every pixel, as one batched matrix product [C, C] x [B, C, H·W]: for the few
-     * channels of a flow this is faster than a 1x1 convolution, forward and backward.
+     * {@code w · x} at every pixel. Training passes take it as a 1x1 convolution: with its backward
+     * pass over training batches that was 3-7 % of a Glow iteration faster than a batched matrix
+     * product, whose weight gradient is a product per image summed over the batch. Other passes
+     * take the matrix product [C, C] x [B, C, H·W]: over the large images of maps the convolution
+     * of so few channels was slower (a 1024² Glow density pass 0.588 against 0.533 s). Both give
+     * the same values.
      */
-    private NDArray mix(NDArray x, NDArray w) {
+    private NDArray mix(FlowContext ctx, NDArray x, NDArray w) {
         Shape s = x.getShape();
+        if (ctx.training()) {
+            return Conv2d.conv2d(x, w.reshape(channels, channels, 1, 1), null, new Shape(1, 1), new Shape(0, 0),
+                    new Shape(1, 1), 1).singletonOrThrow();
+        }
         return w.matMul(x.reshape(s.get(0), channels, -1)).reshape(s);
     }
 

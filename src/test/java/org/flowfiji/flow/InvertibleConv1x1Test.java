@@ -62,4 +62,32 @@ class InvertibleConv1x1Test {
             assertEquals(0, FlowLayerContract.maxAbs(s.logdet()), 1e-5);
         }
     }
+
+    @Test
+    void trainingAndEvaluationPassesMixTheChannelsAlike() {
+        // training passes mix by a 1x1 convolution, the others by a matrix product
+        try (NDManager m = NDManager.newBaseManager()) {
+            InvertibleConv1x1 layer = new InvertibleConv1x1(4, 11);
+            Shape shape = new Shape(3, 4, 6, 5);
+            layer.initialize(m, DataType.FLOAT32, shape);
+            FlowLayerContract.perturb(layer, 5);
+            NDArray x = FlowLayerContract.randn(m, shape, 2);
+            Step eval = layer.forward(FlowLayerContract.eval(m), x);
+            Step training = layer.forward(FlowLayerContract.training(m), x);
+            FlowLayerContract.assertClose(eval.out(), training.out(), 1e-6, "mixed channels");
+            FlowLayerContract.assertClose(eval.logdet(), training.logdet(), 1e-6, "log-determinant");
+            // and by hand at one position: out[b, i] = Σ_j W[i, j] x[b, j]
+            double[] w = Tensors.doubles(layer.weight(FlowLayerContract.eval(m), x));
+            double[] in = Tensors.doubles(x);
+            double[] out = Tensors.doubles(training.out());
+            int b = 2, y = 4, col = 3;
+            for (int i = 0; i < 4; i++) {
+                double expected = 0;
+                for (int j = 0; j < 4; j++) {
+                    expected += w[i * 4 + j] * in[((b * 4 + j) * 6 + y) * 5 + col];
+                }
+                assertEquals(expected, out[((b * 4 + i) * 6 + y) * 5 + col], 1e-5, "channel " + i + " at one position");
+            }
+        }
+    }
 }
