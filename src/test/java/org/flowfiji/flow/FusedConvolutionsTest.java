@@ -30,7 +30,7 @@ class FusedConvolutionsTest {
         "2, 16, 3, 3, 48, 64, 1",
         // wider inputs, or few positions: the engine's convolution and a ReLU in place
         "24, 8, 3, 1, 20, 30, 1",
-        "8, 16, 1, 2, 64, 160, 0",
+        "32, 16, 1, 2, 64, 160, 0",
         "2, 16, 3, 1, 8, 8, 1"})
     void givesTheConvolutionFollowedByARelu(int in, int out, int k, int batch, int h, int w, int rowPad) {
         try (NDManager m = NDManager.newBaseManager()) {
