@@ -5,6 +5,7 @@ import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -97,19 +98,11 @@ final class FusedConvolutions {
      * leaves it (channels-last for channels-last kernels).
      */
     static NDArray convRelu(NDArray x, NDArray w, NDArray b, int rowPad, int columnPad) {
-        if (packs(x, w)) {
-            try {
-                return run("packed_conv_relu", x, w, b, rowPad, columnPad);
-            } catch (EngineException e) {
-                if (isOutOfMemory(e)) throw e;
-                // a libtorch without oneDNN's operations: the engine's convolution from now on
-                packedUnavailable = true;
-            }
-        }
-        return run("conv_relu", x, w, b, rowPad, columnPad);
+        String method = packs(x, w) ? "packed_conv_relu" : "conv_relu";
+        return run(module(x.getManager()), method, x, w, b, rowPad, columnPad);
     }
 
-    /** False once oneDNN's fused convolution failed other than by running out of memory (it is then not used again). */
+    /** Whether oneDNN's fused convolution ran when the module was loaded (it is not used otherwise). */
     static boolean packedAvailable() {
         return !packedUnavailable;
     }
@@ -120,15 +113,11 @@ final class FusedConvolutions {
                 && w.getShape().get(1) <= PACKED_MAX_CHANNELS && positions >= PACKED_MIN_POSITIONS;
     }
 
-    private static boolean isOutOfMemory(EngineException e) {
-        String m = String.valueOf(e.getMessage());
-        return m.contains("can't allocate memory") || m.contains("out of memory");
-    }
-
-    private static NDArray run(String method, NDArray x, NDArray w, NDArray b, int rowPad, int columnPad) {
+    private static NDArray run(PtSymbolBlock m, String method, NDArray x, NDArray w, NDArray b, int rowPad,
+                               int columnPad) {
         IValue[] args = {IValue.from((PtNDArray) x), IValue.from((PtNDArray) w), IValue.from((PtNDArray) b),
                 IValue.listFrom(rowPad, columnPad)};
-        try (IValue result = IValueUtils.runMethod(module(x.getManager()), method, args)) {
+        try (IValue result = IValueUtils.runMethod(m, method, args)) {
             return result.toTensor((PtNDManager) x.getManager());
         } finally {
             for (IValue a : args) {
@@ -137,7 +126,11 @@ final class FusedConvolutions {
         }
     }
 
-    /** The module, loaded on first use into a manager of its own kept for the JVM's life; null if it cannot load. */
+    /**
+     * The module, loaded on first use into a manager of its own kept for the JVM's life; null if it
+     * cannot load. Loading also runs {@code packed_conv_relu} once on a small input: a libtorch
+     * without oneDNN's operations fails there, and only {@code conv_relu} is used from then on.
+     */
     private static PtSymbolBlock module(NDManager like) {
         PtSymbolBlock m = module;
         if (m != null || unavailable) return m;
@@ -145,14 +138,26 @@ final class FusedConvolutions {
             if (module == null && !unavailable) {
                 NDManager keep = like.getEngine().newBaseManager(Device.cpu());
                 try {
-                    module = JniUtils.loadModule((PtNDManager) keep, new ByteArrayInputStream(archive(SOURCE)), false,
-                            false);
+                    PtSymbolBlock loaded = JniUtils.loadModule((PtNDManager) keep,
+                            new ByteArrayInputStream(archive(SOURCE)), false, false);
+                    packedUnavailable = !runsPacked(loaded, keep);
+                    module = loaded;
                 } catch (EngineException | IOException | UncheckedIOException e) {
                     unavailable = true;
                     keep.close();
                 }
             }
             return module;
+        }
+    }
+
+    private static boolean runsPacked(PtSymbolBlock m, NDManager manager) {
+        try (NDManager probe = manager.newSubManager()) {
+            run(m, "packed_conv_relu", probe.ones(new Shape(1, 2, 4, 4)), probe.ones(new Shape(4, 2, 3, 3)),
+                    probe.zeros(new Shape(4)), 1, 1);
+            return true;
+        } catch (EngineException e) {
+            return false;
         }
     }
 
