@@ -134,11 +134,15 @@ final class Conv2dBlock extends AbstractBlock {
     /**
      * relu of {@link #applyChannelsLast(FlowContext, NDArray, NDArray, boolean, boolean)}: in passes
      * that record no gradients, the convolution and the ReLU in one engine call
-     * ({@link FusedConvolutions}); otherwise the two operations.
+     * ({@link FusedConvolutions}); otherwise the two operations, the convolution's result released
+     * as soon as the ReLU has read it (a backward pass needs only the ReLU's result).
      */
     NDArray applyChannelsLastRelu(FlowContext ctx, NDArray x, NDArray w, boolean padTop, boolean padBottom) {
         if (ctx.training() || !FusedConvolutions.applies(x)) {
-            return Activation.relu(applyChannelsLast(ctx, x, w, padTop, padBottom));
+            NDArray pre = applyChannelsLast(ctx, x, w, padTop, padBottom);
+            NDArray r = Activation.relu(pre);
+            pre.close();
+            return r;
         }
         Tensors.requireChannels("Convolution", x, in);
         NDArray b = Tensors.operand(ctx, bias, x);
@@ -244,7 +248,10 @@ final class Conv2dBlock extends AbstractBlock {
      */
     static NDArray standardLayout(NDArray y) {
         Shape s = y.getShape();
-        return y.reshape(s.get(0), -1).reshape(s);
+        NDArray rows = y.reshape(s.get(0), -1);
+        NDArray out = rows.reshape(s);
+        rows.close();
+        return out;
     }
 
     @Override

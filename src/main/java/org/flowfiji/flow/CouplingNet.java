@@ -182,25 +182,41 @@ public final class CouplingNet extends AbstractBlock {
      * {@link #radius()} rows there (see {@link Conv2dBlock#applyChannelsLast(FlowContext, NDArray,
      * NDArray, boolean, boolean)}). The hidden activations stay channels-last in memory between
      * the convolutions (see {@link Conv2dBlock#weight}); the output is returned in the standard layout.
+     * Each activation is released as soon as the next operation has read it: libtorch's autograd
+     * keeps what a backward pass needs, and the memory of the rest is reused at once.
      */
     private NDArray applyRows(FlowContext ctx, NDArray h, Weights w, boolean top, boolean bottom) {
         NDArray hidden;
         if (middle != null) {
             NDArray a = first.applyChannelsLastRelu(ctx, h, w.first, top, bottom);
             hidden = middle.applyChannelsLastRelu(ctx, a, w.middle, true, true);
+            a.close();
         } else {
             NDArray a = first.applyChannelsLast(ctx, h, w.first, top, bottom);
             for (int k = 0; k < residual.size(); k++) {
                 Conv2dBlock[] r = residual.get(k);
-                NDArray inner = r[0].applyChannelsLastRelu(ctx, Activation.relu(a), w.residual[k][0], top, bottom);
+                NDArray ra = Activation.relu(a);
+                NDArray inner = r[0].applyChannelsLastRelu(ctx, ra, w.residual[k][0], top, bottom);
+                ra.close();
                 NDArray branch = r[1].applyChannelsLast(ctx, inner, w.residual[k][1], top, bottom);
-                a = rowsLike(a, branch, top, bottom).add(branch);
+                inner.close();
+                NDArray kept = rowsLike(a, branch, top, bottom);
+                NDArray sum = kept.add(branch);
+                branch.close();
+                if (kept != a) kept.close();
+                a.close();
+                a = sum;
             }
             hidden = Activation.relu(a);
+            a.close();
         }
-        return Conv2dBlock.standardLayout(w.lastByRows != null
+        NDArray y = w.lastByRows != null
                 ? last.applyByRows(ctx, hidden, w.lastByRows, top, bottom)
-                : last.applyChannelsLast(ctx, hidden, w.last, top, bottom));
+                : last.applyChannelsLast(ctx, hidden, w.last, top, bottom);
+        hidden.close();
+        NDArray out = Conv2dBlock.standardLayout(y);
+        if (out != y) y.close();
+        return out;
     }
 
     /** The rows of a that {@code branch} (two convolutions further on, same sides padded) covers. */

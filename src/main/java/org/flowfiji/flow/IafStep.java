@@ -170,8 +170,13 @@ public final class IafStep extends FlowBlock {
     }
 
     private Ar ar(ArWeights w, NDArray u) {
-        NDArray h = conv2.applyRelu(w.w2(), conv1.applyRelu(w.w1(), u));
-        NDArray out = Conv2dBlock.standardLayout(conv3.apply(w.w3(), h));
+        NDArray h1 = conv1.applyRelu(w.w1(), u);
+        NDArray h = conv2.applyRelu(w.w2(), h1);
+        h1.close();
+        NDArray y = conv3.apply(w.w3(), h);
+        h.close();
+        NDArray out = Conv2dBlock.standardLayout(y);
+        if (out != y) y.close();
         NDArray m = out.get(new NDIndex(":, 0:{}", channels));
         NDArray a = out.get(new NDIndex(":, {}:", channels)).add(SIGMA_SHIFT);
         return new Ar(m, a);

@@ -211,11 +211,15 @@ public final class MaskedConv2d extends AbstractBlock {
 
     /**
      * relu of {@link #apply}: in passes that record no gradients, the convolution and the ReLU in
-     * one engine call ({@link FusedConvolutions}); otherwise the two operations.
+     * one engine call ({@link FusedConvolutions}); otherwise the two operations, the convolution's
+     * result released as soon as the ReLU has read it.
      */
     public NDArray applyRelu(Weights w, NDArray x) {
         if (!FusedConvolutions.applies(x)) {
-            return Activation.relu(apply(w, x));
+            NDArray pre = apply(w, x);
+            NDArray r = Activation.relu(pre);
+            pre.close();
+            return r;
         }
         checkInput(x);
         int pad = kernel / 2;

@@ -196,10 +196,20 @@ final class BatchPasses implements AutoCloseable {
     private static double part(NDManager root, Pass pass, int offset, int count, boolean first) {
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(true);
-        try (NDManager scope = root.newSubManager()) {
-            FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false, first);
-            NDArray loss = pass.loss(ctx, offset, count);
-            NDArray seed = scope.ones(loss.getShape(), loss.getDataType());
+        try (NDManager kept = root.newSubManager()) {
+            NDArray loss;
+            // the forward pass's arrays are released before the backward pass: libtorch's autograd
+            // holds what that needs and frees each part as soon as it is used, so the gradients
+            // reuse memory that is still in the caches instead of new memory
+            NDManager scope = kept.newSubManager();
+            try {
+                FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false, first);
+                loss = pass.loss(ctx, offset, count);
+                loss.attach(kept);
+            } finally {
+                scope.close();
+            }
+            NDArray seed = kept.ones(loss.getShape(), loss.getDataType());
             JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
             return loss.getFloat();
         } finally {
