@@ -189,7 +189,7 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
                     logdet.close();
                     logdet = nextLogdet;
                     if (map != null) {
-                        map.add(s.logdetMap());
+                        map.add(s);
                     }
                     if (h != first && h != next) {
                         h.close();
@@ -369,26 +369,49 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
 
     /**
      * Builds a likelihood map from per-element terms: each term [B, c, h, w] is summed over channels
-     * into a running sum at its own resolution, and a running sum is spread evenly over the input
-     * pixels (each pixel of an (H/h) x (W/w) block gets value·hw/(HW)) only when the resolution
-     * changes and at the end, instead of once per term. Every array lives in the pass's manager.
+     * into a running sum at its own resolution (terms that are one value at every position, such as
+     * a per-channel log-scale's, into a running value instead), and a running sum is spread evenly
+     * over the input pixels (each pixel of an (H/h) x (W/w) block gets value·hw/(HW)) only when the
+     * resolution changes and at the end, instead of once per term. Every array lives in the pass's
+     * manager.
      */
     private static final class MapAccumulator {
         private final NDManager manager;
         private final Shape image;
         private NDArray map;
+        /** The running sum [B, h, w] at the current grid, or null. */
         private NDArray level;
+        /** The running value [1, 1, 1] of terms that are the same at every position of the grid, or null. */
+        private NDArray constant;
+        /** The current grid [B, h, w], or null when nothing is pending. */
+        private Shape grid;
 
         MapAccumulator(NDManager manager, Shape image) {
             this.manager = manager;
             this.image = image;
         }
 
+        /** A layer's map: its map sum when it gave one, else its map summed over channels. */
+        void add(Step s) {
+            NDArray sum = s.mapSum();
+            if (sum == null) {
+                add(s.logdetMap());
+                return;
+            }
+            Shape out = s.out().getShape();
+            moveTo(new Shape(out.get(0), out.get(2), out.get(3)));
+            NDArray next = constant == null ? sum.reshape(1, 1, 1) : constant.add(sum);
+            next.attach(manager);
+            if (constant != null) {
+                constant.close();
+            }
+            constant = next;
+        }
+
+        /** A term [B, c, h, w]. */
         void add(NDArray term) {
             NDArray sum = term.sum(new int[] {1});
-            if (level != null && !sameGrid(level.getShape(), sum.getShape())) {
-                flush();
-            }
+            moveTo(sum.getShape());
             NDArray next = level == null ? sum : level.add(sum);
             next.attach(manager);
             if (level != null) {
@@ -403,13 +426,33 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
             return map;
         }
 
+        /** Flushes the running sums when {@code next} is another grid than theirs. */
+        private void moveTo(Shape next) {
+            if (grid != null && !sameGrid(grid, next)) {
+                flush();
+            }
+            grid = next;
+        }
+
         private void flush() {
-            if (level == null) {
+            if (grid == null) {
                 return;
             }
             try (NDManager scratch = manager.newSubManager()) {
-                level.attach(scratch);
-                NDArray spread = spread(level);
+                NDArray sum;
+                if (constant == null) {
+                    sum = level;
+                } else if (level == null) {
+                    sum = constant.broadcast(grid);
+                } else {
+                    sum = level.add(constant);
+                }
+                for (NDArray a : new NDArray[] {level, constant, sum}) {
+                    if (a != null) {
+                        a.attach(scratch);
+                    }
+                }
+                NDArray spread = spread(sum);
                 NDArray next = map == null ? spread : map.add(spread);
                 next.attach(manager);
                 if (map != null) {
@@ -418,6 +461,8 @@ public class MultiScaleFlow extends AbstractBlock implements ImageFlow {
                 map = next;
             }
             level = null;
+            constant = null;
+            grid = null;
         }
 
         private static boolean sameGrid(Shape a, Shape b) {

@@ -84,19 +84,26 @@ final class Tensors {
 
     /**
      * A step whose log-determinant is a per-channel constant {@code logScale} [1, C, 1, 1] at every
-     * position: logdet = H·W·Σ_c logScale_c, map = logScale broadcast to the shape of {@code out}.
+     * position: logdet = H·W·Σ_c logScale_c, map = logScale broadcast to the shape of {@code out}
+     * (a view), map sum Σ_c logScale_c.
      */
     static Step perChannelStep(FlowContext ctx, NDArray out, NDArray logScale) {
         Shape s = out.getShape();
-        NDArray logdet = logScale.sum().mul(s.get(2) * s.get(3)).broadcast(new Shape(s.get(0)));
-        NDArray map = ctx.wantMap() ? logScale.broadcast(s) : null;
-        return new Step(out, logdet, map);
+        NDArray total = logScale.sum();
+        NDArray logdet = total.mul(s.get(2) * s.get(3)).broadcast(new Shape(s.get(0)));
+        if (!ctx.wantMap()) {
+            return new Step(out, logdet, null);
+        }
+        return new Step(out, logdet, logScale.broadcast(s), total.reshape(1, 1, 1));
     }
 
-    /** A step with zero log-determinant (volume-preserving layers). */
+    /** A step with zero log-determinant (volume-preserving layers); map sum 0. */
     static Step volumePreserving(FlowContext ctx, NDArray out) {
-        NDArray map = ctx.wantMap() ? out.zerosLike() : null;
-        return new Step(out, zerosPerSample(ctx, out), map);
+        NDArray logdet = zerosPerSample(ctx, out);
+        if (!ctx.wantMap()) {
+            return new Step(out, logdet, null);
+        }
+        return new Step(out, logdet, out.zerosLike(), logdet.get(0).reshape(1, 1, 1));
     }
 
     /**

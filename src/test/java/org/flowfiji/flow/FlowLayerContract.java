@@ -154,13 +154,25 @@ public final class FlowLayerContract {
             assertNotNull(f.logdetMap(), "a map was asked for");
             assertEquals(f.out().getShape(), f.logdetMap().getShape(), "the map has the output's shape");
             assertClose(f.logdet(), Tensors.perSample(f.logdetMap()), 1e-5, "forward map sum");
+            checkMapSum(f, "forward");
             Step b = layer.inverse(ctx, f.out());
             assertNotNull(b.logdetMap(), "a map was asked for");
             assertEquals(b.out().getShape(), b.logdetMap().getShape(), "the inverse map has the output's shape");
             assertClose(b.logdet(), Tensors.perSample(b.logdetMap()), 1e-5, "inverse map sum");
+            checkMapSum(b, "inverse");
             Step plain = layer.forward(eval(sub), x);
             assertEquals(null, plain.logdetMap(), "no map unless asked for");
         }
+    }
+
+    /** A map sum, when a layer gives one, is one value that equals the map's sum over channels everywhere. */
+    private static void checkMapSum(Step s, String direction) {
+        if (s.mapSum() == null) {
+            return;
+        }
+        assertEquals(new Shape(1, 1, 1), s.mapSum().getShape(), direction + " map sum is one value");
+        NDArray channels = s.logdetMap().sum(new int[] {1});
+        assertClose(channels, s.mapSum().broadcast(channels.getShape()), 1e-5, direction + " map sum over channels");
     }
 
     /**
