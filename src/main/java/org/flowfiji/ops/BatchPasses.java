@@ -199,15 +199,12 @@ final class BatchPasses implements AutoCloseable {
         try (NDManager kept = root.newSubManager()) {
             NDArray loss;
             // the forward pass's arrays are released before the backward pass: libtorch's autograd
-            // holds what that needs and frees each part as soon as it is used, so the gradients
-            // reuse memory that is still in the caches instead of new memory
-            NDManager scope = kept.newSubManager();
-            try {
+            // holds the activations that pass needs and frees each one once its gradients are
+            // computed, so the gradients reuse memory that is still in the caches
+            try (NDManager scope = kept.newSubManager()) {
                 FlowContext ctx = new FlowContext(new ParameterStore(scope, false), scope, true, false, first);
                 loss = pass.loss(ctx, offset, count);
                 loss.attach(kept);
-            } finally {
-                scope.close();
             }
             NDArray seed = kept.ones(loss.getShape(), loss.getDataType());
             JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
