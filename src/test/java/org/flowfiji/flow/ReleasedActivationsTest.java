@@ -10,9 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -24,19 +22,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ReleasedActivationsTest {
 
+    /** The hidden width of {@link CouplingNetBandTest#nets()}' networks (3 inputs, 6 outputs). */
     private static final int HIDDEN = 8;
 
-    static Stream<Arguments> nets() {
-        return Stream.of(
-                Arguments.of("glow", CouplingNet.glow(3, HIDDEN, 6, 5)),
-                Arguments.of("resnet", CouplingNet.resNet(3, HIDDEN, 6, 2, 5)));
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("nets")
+    @MethodSource("org.flowfiji.flow.CouplingNetBandTest#nets")
     void aTrainingPassKeepsNoHiddenActivationAndItsGradientIsRight(String name, CouplingNet net) {
+        Shape shape = new Shape(2, 3, 9, 7);
         try (NDManager m = NDManager.newBaseManager()) {
-            Shape shape = new Shape(2, 3, 9, 7);
             net.initialize(m, DataType.FLOAT32, shape);
             // non-zero weights everywhere, the zero-initialised last layer included
             FlowLayerContract.perturb(net, 7);
