@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
@@ -139,10 +138,7 @@ final class Conv2dBlock extends AbstractBlock {
      */
     NDArray applyChannelsLastRelu(FlowContext ctx, NDArray x, NDArray w, boolean padTop, boolean padBottom) {
         if (ctx.training() || !FusedConvolutions.applies(x)) {
-            NDArray pre = applyChannelsLast(ctx, x, w, padTop, padBottom);
-            NDArray r = Activation.relu(pre);
-            pre.close();
-            return r;
+            return Tensors.reluReleasing(applyChannelsLast(ctx, x, w, padTop, padBottom));
         }
         Tensors.requireChannels("Convolution", x, in);
         NDArray b = Tensors.operand(ctx, bias, x);
@@ -244,13 +240,14 @@ final class Conv2dBlock extends AbstractBlock {
     /**
      * y with the same shape and values in row-major [B, C, H, W] memory order: a copy when y is
      * laid out otherwise (flattening a permuted layout cannot be a view), y's own memory when
-     * it already is.
+     * it already is. y's handle is released (the result keeps whatever memory it shares with y).
      */
     static NDArray standardLayout(NDArray y) {
         Shape s = y.getShape();
         NDArray rows = y.reshape(s.get(0), -1);
         NDArray out = rows.reshape(s);
         rows.close();
+        y.close();
         return out;
     }
 

@@ -207,16 +207,13 @@ public final class CouplingNet extends AbstractBlock {
                 a.close();
                 a = sum;
             }
-            hidden = Activation.relu(a);
-            a.close();
+            hidden = Tensors.reluReleasing(a);
         }
         NDArray y = w.lastByRows != null
                 ? last.applyByRows(ctx, hidden, w.lastByRows, top, bottom)
                 : last.applyChannelsLast(ctx, hidden, w.last, top, bottom);
         hidden.close();
-        NDArray out = Conv2dBlock.standardLayout(y);
-        if (out != y) y.close();
-        return out;
+        return Conv2dBlock.standardLayout(y);
     }
 
     /** The rows of a that {@code branch} (two convolutions further on, same sides padded) covers. */

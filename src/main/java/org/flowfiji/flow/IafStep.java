@@ -176,7 +176,6 @@ public final class IafStep extends FlowBlock {
         NDArray y = conv3.apply(w.w3(), h);
         h.close();
         NDArray out = Conv2dBlock.standardLayout(y);
-        if (out != y) y.close();
         NDArray m = out.get(new NDIndex(":, 0:{}", channels));
         NDArray a = out.get(new NDIndex(":, {}:", channels)).add(SIGMA_SHIFT);
         return new Ar(m, a);

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
@@ -216,10 +215,7 @@ public final class MaskedConv2d extends AbstractBlock {
      */
     public NDArray applyRelu(Weights w, NDArray x) {
         if (!FusedConvolutions.applies(x)) {
-            NDArray pre = apply(w, x);
-            NDArray r = Activation.relu(pre);
-            pre.close();
-            return r;
+            return Tensors.reluReleasing(apply(w, x));
         }
         checkInput(x);
         int pad = kernel / 2;

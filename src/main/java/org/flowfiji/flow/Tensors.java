@@ -3,6 +3,7 @@ package org.flowfiji.flow;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 
 /**
@@ -54,6 +55,16 @@ final class Tensors {
         NDArray view = x.reshape(x.getShape());
         view.attach(ctx.manager());
         return view;
+    }
+
+    /**
+     * relu(pre), with pre's handle released: a backward pass needs only the ReLU's result, so
+     * pre's memory is reused as soon as nothing else holds it.
+     */
+    static NDArray reluReleasing(NDArray pre) {
+        NDArray r = Activation.relu(pre);
+        pre.close();
+        return r;
     }
 
     /** Sums every non-batch axis: [B, ...] to [B]. */
