@@ -19,13 +19,15 @@ import org.flowfiji.ops.Mapper;
  * <ul>
  *   <li>{@code scale ARCH SIDE}: exact maps of a {@code SIDE x SIDE} 16-bit synthetic plane with an
  *       untrained default model of the architecture, after warm-up maps of another plane of
- *       min(SIDE, 1024) pixels a side for {@link #WARMUP_SECONDS}; the map is repeated until
+ *       min(SIDE, 1024) pixels a side for {@link #WARMUP_SECONDS} and one map of the plane itself
+ *       (its seconds are printed apart: {@code first_map_seconds}); then the map is repeated until
  *       {@link #MIN_TIMED_SECONDS} have passed or {@link #MAX_TIMED_MAPS} maps are done (a 64 MP
  *       map runs once, a 1 MP map nine times), so that a burst of load on the machine does not
  *       decide a small size's figure;
  *       prints every map's seconds, their median, the median's seconds per megapixel and the
  *       peak resident memory of the whole process ({@code VmHWM}) and of the maps alone (the peak
- *       after a reset taken just before the first of them, read before the reference maps). The
+ *       after a reset taken just before the first map of the plane, read before the reference
+ *       maps). The
  *       warm-up plane's seconds per megapixel just before (the median of the last
  *       {@link #REFERENCE_MAPS} warm-up maps) and just after the timed maps (the median of
  *       {@link #REFERENCE_MAPS} more) is the reference; the timed seconds per megapixel divided by
@@ -85,6 +87,11 @@ public final class MapProbe {
             System.gc();
             long before = ResidentMemory.current();
             boolean reset = ResidentMemory.resetPeak();
+            // one map of this size itself, not timed with the others: a tiled size runs tile shapes
+            // and code paths that the whole-plane warm-up maps do not (the engine's kernels and
+            // allocations for those shapes, the two-stage bands' Java code), and a 64 MP size times
+            // a single map, which would carry all of that alone
+            double first = timedMap(model, image);
             List<Double> each = new ArrayList<>();
             double total = 0;
             while (total < MIN_TIMED_SECONDS && each.size() < MAX_TIMED_MAPS) {
@@ -111,6 +118,7 @@ public final class MapProbe {
             o.addProperty("megapixels", mpix);
             o.addProperty("seconds", seconds);
             o.add("seconds_each", times);
+            o.addProperty("first_map_seconds", first);
             o.addProperty("seconds_per_megapixel", seconds / mpix);
             o.addProperty("reference_seconds_per_megapixel", reference);
             o.addProperty("relative_time_per_megapixel", seconds / mpix / reference);
