@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
@@ -155,9 +156,30 @@ final class Conv2dBlock extends AbstractBlock {
      * k/2, rows by k/2 on both sides when either side is to be padded (else none).
      */
     private NDArray convolve(NDArray x, NDArray w, NDArray b, boolean padTop, boolean padBottom) {
-        int pad = kernel / 2;
-        return Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(rowPad(padTop, padBottom), pad), new Shape(1, 1), 1)
-                .singletonOrThrow();
+        return conv2d(x, w, b, new Shape(rowPad(padTop, padBottom), kernel / 2));
+    }
+
+    /**
+     * The engine's convolution of x [B, in, H, W] with w [out, in, kh, kw] and bias b (or null),
+     * stride 1, the given [rows, columns] zero padding, for every convolution of the flows' layers.
+     *
+     * <p>A convolution of a single input channel whose input gradient is recorded runs on two
+     * channels instead, the second all zeros in x and in w (the same result and gradients): on at
+     * least one processor (an AMD EPYC with AVX-512, libtorch 2.7.1's oneDNN 3.7.1) the AVX-512
+     * kernel of the input gradient of a one-channel convolution returned wrong values whenever
+     * the output channels were not a multiple of 16 (1 to 2, 4, 8 or 24 channels: errors as large
+     * as the gradient itself; 16, 32, 64 right), while two channels or more were right.
+     * {@code ConvolutionGradientTest} checks the input and kernel gradients of these convolutions
+     * against float64 on the machine it runs on.
+     */
+    static NDArray conv2d(NDArray x, NDArray w, NDArray b, Shape padding) {
+        if (w.getShape().get(1) == 1 && JniUtils.isGradMode()) {
+            NDArray w2 = channelsLast(w.concat(w.zerosLike(), 1));
+            w2.attach(x.getManager());
+            x = x.concat(x.zerosLike(), 1);
+            w = w2;
+        }
+        return Conv2d.conv2d(x, w, b, new Shape(1, 1), padding, new Shape(1, 1), 1).singletonOrThrow();
     }
 
     /** The rows of a convolution's result that belong to the sides asked for (see above). */

@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
@@ -197,8 +196,7 @@ public final class MaskedConv2d extends AbstractBlock {
     public NDArray apply(Weights w, NDArray x) {
         checkInput(x);
         int pad = kernel / 2;
-        return Conv2d.conv2d(x, w.weight(), w.bias(), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1), 1)
-                .singletonOrThrow();
+        return Conv2dBlock.conv2d(x, w.weight(), w.bias(), new Shape(pad, pad));
     }
 
     private void checkInput(NDArray x) {

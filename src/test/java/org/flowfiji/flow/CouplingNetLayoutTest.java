@@ -45,14 +45,27 @@ class CouplingNetLayoutTest {
         return net;
     }
 
-    /** The network with standard-layout convolutions of the parameters, by name. */
-    private static NDArray reference(CouplingNet net, NDArray x) {
+    /**
+     * The parameters as float64 copies by name (DJL numbers child blocks: "01first_weight",
+     * "02middle_bias", ...), leaves that record their gradients when {@code gradients} is true.
+     */
+    private static Map<String, NDArray> float64Parameters(CouplingNet net, boolean gradients) {
         Map<String, NDArray> p = new HashMap<>();
         for (Pair<String, Parameter> e : net.getParameters()) {
-            // DJL numbers child blocks: "01first_weight", "02middle_bias", ...
-            p.put(e.getKey().replaceFirst("^\\d+", ""), e.getValue().getArray());
+            NDArray v = e.getValue().getArray().toType(DataType.FLOAT64, true);
+            if (gradients) v.setRequiresGradient(true);
+            p.put(e.getKey().replaceFirst("^\\d+", ""), v);
         }
-        NDArray a = conv(x, p, "first");
+        return p;
+    }
+
+    /**
+     * The network with channels-first convolutions of the parameters, in float64: the engine's
+     * float32 channels-first kernels are not a reference on every processor (on one AMD EPYC their
+     * input gradients came back wrong for convolutions of 3 or 8 channels to 8).
+     */
+    private static NDArray reference(Map<String, NDArray> p, NDArray x) {
+        NDArray a = conv(x.toType(DataType.FLOAT64, true), p, "first");
         if (p.containsKey("middle_weight")) {
             a = conv(Activation.relu(a), p, "middle");
         } else {
@@ -79,7 +92,8 @@ class CouplingNetLayoutTest {
             try (NDManager pass = m.newSubManager()) {
                 NDArray out = net.apply(FlowLayerContract.eval(pass), x);
                 assertEquals(OUT, out.getShape());
-                FlowLayerContract.assertClose(reference(net, x), out, 1e-5, name + " output");
+                // float32 against float64 through up to six convolutions
+                FlowLayerContract.assertClose(reference(float64Parameters(net, false), x), out, 1e-4, name + " output");
             }
         }
     }
@@ -89,14 +103,12 @@ class CouplingNetLayoutTest {
     void trainingGradientsMatchStandardLayoutConvolutions(String name, Supplier<CouplingNet> factory) {
         try (NDManager m = NDManager.newBaseManager()) {
             CouplingNet net = prepared(m, factory, IN);
-            CouplingNet twin = prepared(m, factory, IN);
             NDArray x = FlowLayerContract.randn(m, IN, 3);
             NDArray r = FlowLayerContract.randn(m, OUT, 4);
-            for (CouplingNet n : new CouplingNet[] {net, twin}) {
-                for (Parameter p : n.getParameters().values()) {
-                    p.getArray().setRequiresGradient(true);
-                }
+            for (Parameter p : net.getParameters().values()) {
+                p.getArray().setRequiresGradient(true);
             }
+            Map<String, NDArray> p64 = float64Parameters(net, true);
             try (NDManager pass = m.newSubManager()) {
                 NDArray xs = x.duplicate();
                 xs.attach(pass);
@@ -104,15 +116,15 @@ class CouplingNetLayoutTest {
                     gc.backward(net.apply(FlowLayerContract.training(pass), xs).mul(r).sum());
                 }
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    gc.backward(reference(twin, xs).mul(r).sum());
+                    gc.backward(reference(p64, x).mul(r.toType(DataType.FLOAT64, true)).sum());
                 }
                 double largest = 0;
                 for (Pair<String, Parameter> p : net.getParameters()) {
-                    NDArray g = p.getValue().getArray().getGradient();
-                    NDArray expected = twin.getParameters().get(p.getKey()).getArray().getGradient();
+                    NDArray g = p.getValue().getArray().getGradient().toType(DataType.FLOAT64, true);
+                    NDArray expected = p64.get(p.getKey().replaceFirst("^\\d+", "")).getGradient();
                     double scale = FlowLayerContract.maxAbs(expected);
                     largest = Math.max(largest, scale);
-                    // float32 sums in another order: compare against the parameter's largest gradient
+                    // float32 sums against float64: compare against the parameter's largest gradient
                     double worst = FlowLayerContract.maxAbs(expected.sub(g));
                     assertTrue(worst <= 1e-4 * Math.max(1, scale),
                             name + " gradient of " + p.getKey() + " differs by " + worst + " (largest " + scale + ")");

@@ -84,8 +84,12 @@ class SamplerTilesTest {
             ImageData otherSeed = Sampler.sample(m, 1, 32, 16, 1.0, 4, null, null);
             assertEquals(3, three.planeCount());
             float[] first = three.plane(0);
+            // a batch of another size may run other kernels of the engine (float rounding, amplified
+            // by the inverse's scales): compare at the scale of the image's spread, as above
+            double scale = maxAbsDifferenceFromMean(first);
+            assertTrue(scale > 1, "the sample is flat: " + scale);
             for (int i = 0; i < first.length; i++) {
-                assertEquals(first[i], one.plane(0)[i], 1e-6 * Math.abs(first[i]) + 1e-3, "pixel " + i);
+                assertEquals(first[i], one.plane(0)[i], 2e-5 * scale, "pixel " + i);
             }
             assertNotEquals(first[5], three.plane(1)[5], "two images of one batch are the same");
             assertNotEquals(first[5], otherSeed.plane(0)[5], "another seed gave the same image");

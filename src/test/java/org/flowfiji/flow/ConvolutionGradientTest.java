@@ -1,0 +1,87 @@
+package org.flowfiji.flow;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The input and kernel gradients of the flows' convolutions (as a training pass runs them:
+ * channels-last, through {@link Conv2dBlock#conv2d}) against the same convolution in float64, for
+ * the few-channel sizes of coupling networks, priors and masked networks. The engine's kernels for
+ * these sizes depend on the processor; on one of them the input gradient of one-channel
+ * convolutions came back wrong (see {@link Conv2dBlock#conv2d}), which this test catches there.
+ */
+class ConvolutionGradientTest {
+
+    private static final int BATCH = 8;
+    private static final int SIDE = 8;
+
+    static Stream<Arguments> sizes() {
+        List<Arguments> a = new ArrayList<>();
+        for (int in : new int[] {1, 2, 3, 4}) {
+            for (int out : new int[] {2, 4, 8, 16, 24}) {
+                a.add(Arguments.of(in, out, 3));
+            }
+        }
+        a.add(Arguments.of(1, 4, 1));
+        a.add(Arguments.of(8, 4, 3));
+        return a.stream();
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}, {2}x{2}")
+    @MethodSource("sizes")
+    void inputAndKernelGradientsMatchFloat64(int in, int out, int kernel) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Conv2dBlock conv = new Conv2dBlock(in, out, kernel, false, 11);
+            Shape inShape = new Shape(BATCH, in, SIDE, SIDE);
+            conv.initialize(m, DataType.FLOAT32, inShape);
+            FlowLayerContract.perturb(conv, 3);
+            Parameter weight = conv.getParameters().get("weight");
+            Parameter bias = conv.getParameters().get("bias");
+            weight.getArray().setRequiresGradient(true);
+            NDArray x = FlowLayerContract.randn(m, inShape, 1);
+            NDArray r = FlowLayerContract.randn(m, new Shape(BATCH, out, SIDE, SIDE), 2);
+            try (NDManager pass = m.newSubManager()) {
+                NDArray xs = x.duplicate();
+                xs.attach(pass);
+                xs.setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(conv.apply(FlowLayerContract.training(pass), xs).mul(r).sum());
+                }
+                NDArray x64 = x.toType(DataType.FLOAT64, true);
+                NDArray w64 = FlowLayerContract.rowMajorKernel(weight.getArray()).toType(DataType.FLOAT64, true);
+                x64.setRequiresGradient(true);
+                w64.setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray y = Conv2d.conv2d(x64, w64, bias.getArray().toType(DataType.FLOAT64, true), new Shape(1, 1),
+                            new Shape(kernel / 2, kernel / 2), new Shape(1, 1), 1).singletonOrThrow();
+                    gc.backward(y.mul(r.toType(DataType.FLOAT64, true)).sum());
+                }
+                compare(x64.getGradient(), xs.getGradient(), "input gradient");
+                compare(w64.getGradient(), FlowLayerContract.rowMajorKernel(weight.getArray().getGradient()),
+                        "kernel gradient");
+            }
+        }
+    }
+
+    private static void compare(NDArray expected, NDArray actual, String what) {
+        double scale = FlowLayerContract.maxAbs(expected);
+        double worst = FlowLayerContract.maxAbs(expected.sub(actual.toType(DataType.FLOAT64, true)));
+        assertTrue(scale > 1e-2, what + " of the float64 convolution is all zeros");
+        // float32 sums of up to 8 x 8 x 8 x 24 terms: compare against the largest value
+        assertTrue(worst <= 1e-5 * Math.max(1, scale), what + " differs by " + worst + " (largest " + scale + ")");
+    }
+}
