@@ -98,6 +98,8 @@ public final class Benchmarks {
         o.addProperty("interop_threads", JniUtils.getNumInteropThreads());
         o.addProperty("allocator_keeps_freed_memory", Engines.allocatorKeepsFreedMemory());
         o.addProperty("large_tensors_on_huge_pages", Engines.largeTensorsOnHugePages());
+        String kernels = Engines.vectorKernels();
+        o.addProperty("aten_cpu_capability", kernels == null ? "libtorch's choice" : kernels);
         o.addProperty("transparent_huge_pages", Engines.transparentHugePageMode());
         o.addProperty("available_processors", Runtime.getRuntime().availableProcessors());
         o.addProperty("grad_mode_this_thread", JniUtils.isGradMode());

@@ -34,6 +34,15 @@ public final class Engines {
     }
 
     /**
+     * The instruction set asked of libtorch's own CPU kernels ({@link VectorKernels}): "avx512",
+     * the user's own value of ATEN_CPU_CAPABILITY, or null when libtorch chooses.
+     */
+    public static String vectorKernels() {
+        pytorch();
+        return VectorKernels.preferAvx512();
+    }
+
+    /**
      * Whether libtorch backs tensors of 2 MB and more with transparent huge pages where the kernel
      * allows it ({@link NativeAllocator#hugePagesForLargeTensors()}).
      */
@@ -95,6 +104,7 @@ public final class Engines {
                 try {
                     NativeAllocator.keepFreedMemory();
                     NativeAllocator.hugePagesForLargeTensors();
+                    VectorKernels.preferAvx512();
                     engine = Engine.getEngine("PyTorch");
                 } catch (RuntimeException | Error err) {
                     throw new IllegalStateException("The PyTorch engine could not start: " + err.getMessage()
