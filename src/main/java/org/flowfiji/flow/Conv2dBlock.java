@@ -167,8 +167,8 @@ final class Conv2dBlock extends AbstractBlock {
      * channels instead, the second all zeros in x and in w (the same result and gradients): on at
      * least one processor (an AMD EPYC with AVX-512, libtorch 2.7.1's oneDNN 3.7.1) the AVX-512
      * kernel of the input gradient of a one-channel convolution returned wrong values whenever
-     * the output channels were not a multiple of 16 (1 to 2, 4, 8 or 24 channels: errors as large
-     * as the gradient itself; 16, 32, 64 right), while two channels or more were right.
+     * the output channels were not a multiple of 16 (to 2, 4, 8 or 24 channels: errors as large
+     * as the gradient itself; to 16, 32, 64 right), while two input channels or more were right.
      * {@code ConvolutionGradientTest} checks the input and kernel gradients of these convolutions
      * against float64 on the machine it runs on.
      */

@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
  * <p>libtorch carries AVX2 and AVX-512 versions of those kernels and takes the AVX-512 ones when
  * its processor detection finds AVX-512F, VL, BW and DQ. On the AMD EPYC machine of
  * docs/benchmarks.md it did not find them, although the processor has them and Linux lists them
- * in {@code /proc/cpuinfo}, and it ran the AVX2 kernels; with the AVX-512 ones a Glow training
- * iteration was faster (docs/benchmarks.md). libtorch's environment variable
+ * in {@code /proc/cpuinfo}, and it ran the AVX2 kernels; with the AVX-512 ones IAF trained about
+ * 13 % and RealNVP about 3 % faster there, Glow within the machine's noise (docs/benchmarks.md). libtorch's environment variable
  * {@value #VARIABLE}{@code =avx512} selects them, and libtorch then does not check the processor
  * itself: an AVX-512 kernel on a processor without AVX-512 would stop the JVM with an illegal
  * instruction. So the variable is set only on Linux on x86-64, only when every flag of
