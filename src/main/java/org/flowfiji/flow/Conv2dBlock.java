@@ -179,22 +179,7 @@ final class Conv2dBlock extends AbstractBlock {
             x = x.concat(x.zerosLike(), 1);
             w = w2;
         }
-        return Conv2d.conv2d(x, w, b, new Shape(1, 1), padding, dilation(w), 1).singletonOrThrow();
-    }
-
-    /**
-     * The dilation handed to the engine with kernel w: none, except for 1x1 kernels, which get a
-     * dilation of 2. A single tap makes any dilation the same convolution, values and gradients;
-     * it changes which kernels libtorch runs. A 1x1 convolution of fewer than 16 images on one
-     * engine thread, as each part of a training batch split over the cores ({@code BatchPasses})
-     * is, goes to libtorch's own convolution (a matrix product through the BLAS) instead of
-     * oneDNN's; a dilated one always goes to oneDNN, which runs its 1x1 kernels on it all the same.
-     * A Glow training iteration of a batch of 16 on two parts took 42.0 instead of 45.8 ms that way
-     * on an AMD EPYC (docs/benchmarks.md). {@code ConvolutionGradientTest} checks these
-     * convolutions' gradients.
-     */
-    static Shape dilation(NDArray w) {
-        return w.getShape().get(2) == 1 && w.getShape().get(3) == 1 ? new Shape(2, 2) : new Shape(1, 1);
+        return Conv2d.conv2d(x, w, b, new Shape(1, 1), padding, new Shape(1, 1), 1).singletonOrThrow();
     }
 
     /** The rows of a convolution's result that belong to the sides asked for (see above). */

@@ -4,6 +4,7 @@ import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -115,12 +116,13 @@ public final class InvertibleConv1x1 extends FlowBlock {
      * product, whose weight gradient is a product per image summed over the batch. Other passes
      * take the matrix product [C, C] x [B, C, H·W]: over the large images of maps the convolution
      * of so few channels was slower (a 1024² Glow density pass 0.588 against 0.533 s). Both give
-     * the same values. (The convolution goes through {@link Conv2dBlock#conv2d}: see its dilation.)
+     * the same values.
      */
     private NDArray mix(FlowContext ctx, NDArray x, NDArray w) {
         Shape s = x.getShape();
         if (ctx.training()) {
-            return Conv2dBlock.conv2d(x, w.reshape(channels, channels, 1, 1), null, new Shape(0, 0));
+            return Conv2d.conv2d(x, w.reshape(channels, channels, 1, 1), null, new Shape(1, 1), new Shape(0, 0),
+                    new Shape(1, 1), 1).singletonOrThrow();
         }
         return w.matMul(x.reshape(s.get(0), channels, -1)).reshape(s);
     }
