@@ -37,7 +37,8 @@ final class VectorKernels {
     /** The {@code /proc/cpuinfo} flags libtorch's AVX-512 kernels need. */
     static final List<String> REQUIRED = List.of("avx512f", "avx512vl", "avx512bw", "avx512dq", "fma");
 
-    private static String chosen;
+    private static boolean done;
+    private static String value;
 
     /**
      * Sets {@value #VARIABLE}=avx512 in this process's environment where that is safe and the user
@@ -45,21 +46,20 @@ final class VectorKernels {
      * Returns the variable's value as native code sees it, or null when it is not set.
      */
     static synchronized String preferAvx512() {
-        if (chosen != null) return chosen.isEmpty() ? null : chosen;
-        chosen = "";
+        if (done) return value;
+        done = true;
         try {
             NativeLibrary libc = NativeLibrary.getInstance(Platform.C_LIBRARY_NAME);
-            String current = NativeAllocator.nativeVariable(libc, VARIABLE);
-            if (current == null && !Boolean.getBoolean("flows.vectorKernelDefaults") && Platform.isLinux()
+            value = NativeAllocator.nativeVariable(libc, VARIABLE);
+            if (value == null && !Boolean.getBoolean("flows.vectorKernelDefaults") && Platform.isLinux()
                     && Platform.isIntel() && Platform.is64Bit() && hasAvx512(readCpuinfo())) {
                 libc.getFunction("setenv").invokeInt(new Object[] {VARIABLE, "avx512", 0});
-                current = NativeAllocator.nativeVariable(libc, VARIABLE);
+                value = NativeAllocator.nativeVariable(libc, VARIABLE);
             }
-            chosen = current == null ? "" : current;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
-            chosen = "";
+            value = null;
         }
-        return chosen.isEmpty() ? null : chosen;
+        return value;
     }
 
     private static String readCpuinfo() {
