@@ -4,7 +4,6 @@ import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -111,7 +110,8 @@ public final class InvertibleConv1x1 extends FlowBlock {
     }
 
     /**
-     * {@code w · x} at every pixel. Training passes take it as a 1x1 convolution: with its backward
+     * {@code w · x} at every pixel. Training passes take it as a 1x1 convolution
+     * ({@link Conv2dBlock#conv2d}, which folds small batches for oneDNN): with its backward
      * pass over training batches that was 3-7 % of a Glow iteration faster than a batched matrix
      * product, whose weight gradient is a product per image summed over the batch. Other passes
      * take the matrix product [C, C] x [B, C, H·W]: over the large images of maps the convolution
@@ -121,8 +121,7 @@ public final class InvertibleConv1x1 extends FlowBlock {
     private NDArray mix(FlowContext ctx, NDArray x, NDArray w) {
         Shape s = x.getShape();
         if (ctx.training()) {
-            return Conv2d.conv2d(x, w.reshape(channels, channels, 1, 1), null, new Shape(1, 1), new Shape(0, 0),
-                    new Shape(1, 1), 1).singletonOrThrow();
+            return Conv2dBlock.conv2d(x, w.reshape(channels, channels, 1, 1), null, new Shape(0, 0));
         }
         return w.matMul(x.reshape(s.get(0), channels, -1)).reshape(s);
     }

@@ -1,5 +1,6 @@
 package org.flowfiji.flow;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
@@ -13,16 +14,19 @@ import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The input and kernel gradients of the flows' convolutions (as a training pass runs them:
+ * The values and the input and kernel gradients of the flows' convolutions (as a training pass runs them:
  * channels-last, through {@link Conv2dBlock#conv2d}) against the same convolution in float64, for
  * the few-channel sizes of coupling networks, priors and masked networks. The engine's kernels for
  * these sizes depend on the processor; on one of them the input gradient of one-channel
  * convolutions came back wrong (see {@link Conv2dBlock#conv2d}), which this test catches there.
+ * 1x1 convolutions of small batches run with rows folded into the batch; their cases cover
+ * batches that fold and sizes that do not.
  */
 class ConvolutionGradientTest {
 
@@ -33,33 +37,43 @@ class ConvolutionGradientTest {
         List<Arguments> a = new ArrayList<>();
         for (int in : new int[] {1, 2, 3, 4}) {
             for (int out : new int[] {2, 4, 8, 16, 24}) {
-                a.add(Arguments.of(in, out, 3));
+                a.add(Arguments.of(in, out, 3, BATCH, SIDE));
             }
         }
-        a.add(Arguments.of(1, 4, 1));
-        a.add(Arguments.of(8, 4, 3));
+        a.add(Arguments.of(8, 4, 3, BATCH, SIDE));
+        // 1x1 kernels: rows folded into the batch (batches of 8, 1 and 3), and not (6 rows cannot
+        // split into 8; a batch of 16 needs no folding)
+        a.add(Arguments.of(1, 4, 1, BATCH, SIDE));
+        a.add(Arguments.of(4, 4, 1, BATCH, SIDE));
+        a.add(Arguments.of(24, 24, 1, BATCH, SIDE));
+        a.add(Arguments.of(8, 8, 1, 1, 16));
+        a.add(Arguments.of(4, 8, 1, 3, 8));
+        a.add(Arguments.of(4, 8, 1, 3, 6));
+        a.add(Arguments.of(4, 4, 1, 16, 4));
         return a.stream();
     }
 
-    @ParameterizedTest(name = "{0} -> {1}, {2}x{2}")
+    @ParameterizedTest(name = "{0} -> {1}, {2}x{2}, batch {3}, side {4}")
     @MethodSource("sizes")
-    void inputAndKernelGradientsMatchFloat64(int in, int out, int kernel) {
+    void valuesAndGradientsMatchFloat64(int in, int out, int kernel, int batch, int side) {
         try (NDManager m = NDManager.newBaseManager()) {
             Conv2dBlock conv = new Conv2dBlock(in, out, kernel, false, 11);
-            Shape inShape = new Shape(BATCH, in, SIDE, SIDE);
+            Shape inShape = new Shape(batch, in, side, side);
             conv.initialize(m, DataType.FLOAT32, inShape);
             FlowLayerContract.perturb(conv, 3);
             Parameter weight = conv.getParameters().get("weight");
             Parameter bias = conv.getParameters().get("bias");
             weight.getArray().setRequiresGradient(true);
             NDArray x = FlowLayerContract.randn(m, inShape, 1);
-            NDArray r = FlowLayerContract.randn(m, new Shape(BATCH, out, SIDE, SIDE), 2);
+            NDArray r = FlowLayerContract.randn(m, new Shape(batch, out, side, side), 2);
             try (NDManager pass = m.newSubManager()) {
                 NDArray xs = x.duplicate();
                 xs.attach(pass);
                 xs.setRequiresGradient(true);
+                NDArray y32;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    gc.backward(conv.apply(FlowLayerContract.training(pass), xs).mul(r).sum());
+                    y32 = conv.apply(FlowLayerContract.training(pass), xs);
+                    gc.backward(y32.mul(r).sum());
                 }
                 NDArray x64 = x.toType(DataType.FLOAT64, true);
                 NDArray w64 = FlowLayerContract.rowMajorKernel(weight.getArray()).toType(DataType.FLOAT64, true);
@@ -69,12 +83,23 @@ class ConvolutionGradientTest {
                     NDArray y = Conv2d.conv2d(x64, w64, bias.getArray().toType(DataType.FLOAT64, true), new Shape(1, 1),
                             new Shape(kernel / 2, kernel / 2), new Shape(1, 1), 1).singletonOrThrow();
                     gc.backward(y.mul(r.toType(DataType.FLOAT64, true)).sum());
+                    compare(y, y32, "convolution");
                 }
                 compare(x64.getGradient(), xs.getGradient(), "input gradient");
                 compare(w64.getGradient(), FlowLayerContract.rowMajorKernel(weight.getArray().getGradient()),
                         "kernel gradient");
             }
         }
+    }
+
+    @Test
+    void smallBatchesOfPointwiseConvolutionsFoldRowsUntilSixteen() {
+        assertEquals(2, Conv2dBlock.rowsIntoBatch(8, 16));
+        assertEquals(16, Conv2dBlock.rowsIntoBatch(1, 16));
+        assertEquals(8, Conv2dBlock.rowsIntoBatch(3, 8));
+        assertEquals(1, Conv2dBlock.rowsIntoBatch(3, 6), "6 rows do not split into 8");
+        assertEquals(1, Conv2dBlock.rowsIntoBatch(16, 4), "a batch of 16 stays as it is");
+        assertEquals(1, Conv2dBlock.rowsIntoBatch(32, 4));
     }
 
     private static void compare(NDArray expected, NDArray actual, String what) {
