@@ -172,6 +172,11 @@ final class Conv2dBlock extends AbstractBlock {
      * {@code ConvolutionGradientTest} checks the input and kernel gradients of these convolutions
      * against float64 on the machine it runs on.
      *
+     * <p>A 1x1 convolution to more than {@value #POINTWISE_OUTPUT_BLOCK} output channels that are
+     * not a multiple of that runs to the next multiple, the extra outputs dropped
+     * ({@link #pointwiseOutputs}: a oneDNN kernel computed such widths wrongly on the processor
+     * above); {@link FusedConvolutions} does the same.
+     *
      * <p>A 1x1 convolution without padding whose gradients are recorded, over a batch of fewer than
      * {@value #ONE_DNN_POINTWISE_BATCH} images, runs on each image's rows split into batch entries
      * ({@link #rowsIntoBatch}): a 1x1 kernel sees one pixel at a time, so [8, c, 16, 16] as
@@ -191,6 +196,10 @@ final class Conv2dBlock extends AbstractBlock {
         }
         Shape ws = w.getShape();
         Shape s = x.getShape();
+        if (ws.get(2) == 1 && ws.get(3) == 1 && pointwiseOutputs(ws.get(0)) != ws.get(0)) {
+            NDArray[] wb = withZeroOutputs(w, b, pointwiseOutputs(ws.get(0)));
+            return firstChannels(conv2d(x, wb[0], wb[1], padding), ws.get(0));
+        }
         if (gradients && ws.get(2) == 1 && ws.get(3) == 1 && padding.get(0) == 0 && padding.get(1) == 0) {
             long fold = rowsIntoBatch(s.get(0), s.get(2));
             if (fold > 1) {
@@ -202,6 +211,37 @@ final class Conv2dBlock extends AbstractBlock {
             }
         }
         return Conv2d.conv2d(x, w, b, new Shape(1, 1), padding, new Shape(1, 1), 1).singletonOrThrow();
+    }
+
+    /** Output channels of 1x1 convolutions in multiples of this beyond it (see {@link #pointwiseOutputs}). */
+    static final long POINTWISE_OUTPUT_BLOCK = 32;
+
+    /**
+     * The output channels a 1x1 convolution to {@code out} channels runs with: {@code out} up to
+     * {@value #POINTWISE_OUTPUT_BLOCK} and at multiples of it, else the next multiple (the extra
+     * channels have zero kernels and are dropped). On an AMD EPYC with AVX-512, libtorch 2.7.1's
+     * oneDNN 3.7.1 computed channels-last 1x1 convolutions to 33-45, 65-80, 97-112 and 129-136 of
+     * the widths tried wrongly (errors of half the largest value), whatever the batch, input
+     * channels and engine threads; up to 32 and at multiples of 32 they were right
+     * ({@code PointwiseConvolutionTest}).
+     */
+    static long pointwiseOutputs(long out) {
+        return out <= POINTWISE_OUTPUT_BLOCK || out % POINTWISE_OUTPUT_BLOCK == 0
+                ? out : (out + POINTWISE_OUTPUT_BLOCK - 1) / POINTWISE_OUTPUT_BLOCK * POINTWISE_OUTPUT_BLOCK;
+    }
+
+    /** Kernel w [out, in, kh, kw] and bias b (or null) with zero outputs added up to {@code outputs}. */
+    static NDArray[] withZeroOutputs(NDArray w, NDArray b, long outputs) {
+        Shape ws = w.getShape();
+        NDArray extra = w.getManager().zeros(new Shape(outputs - ws.get(0), ws.get(1), ws.get(2), ws.get(3)), w.getDataType());
+        NDArray wp = w.concat(extra, 0);
+        NDArray bp = b == null ? null : b.concat(b.getManager().zeros(new Shape(outputs - ws.get(0)), b.getDataType()));
+        return new NDArray[] {wp, bp};
+    }
+
+    /** The first {@code channels} channels of y [B, C, H, W] (a view). */
+    static NDArray firstChannels(NDArray y, long channels) {
+        return y.get(new NDIndex().addAllDim().addSliceDim(0, channels));
     }
 
     /** Batches from which libtorch runs a 1x1 convolution on one engine thread in oneDNN. */
