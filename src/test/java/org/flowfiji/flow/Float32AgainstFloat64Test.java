@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * odd widths, 1, 3 and 9 image channels) give the same log-likelihoods and maps in float32 as in
  * float64, with the same parameters: in passes without gradients (maps, evaluation) and in
  * training passes (gradients recorded, batches small enough for the folded 1x1 convolutions), on
- * the engine's threads. float32 runs the engine's fast kernels (oneDNN, chosen per processor and
+ * two engine threads. float32 runs the engine's fast kernels (oneDNN, chosen per processor and
  * shape); float64 runs its reference kernels. A wrong float32 kernel for any layer's shape on the
  * machine running the tests shows here (on one processor oneDNN computed some 1x1 widths wrongly:
  * see {@link Conv2dBlock#pointwiseOutputs}).
@@ -28,16 +28,21 @@ import org.junit.jupiter.params.provider.MethodSource;
 class Float32AgainstFloat64Test {
 
     private static NDManager manager;
+    private static int threadsBefore;
 
     @BeforeAll
     static void open() {
-        Engines.pytorch();
+        threadsBefore = Engines.threads();
+        // two engine threads: libtorch then runs every convolution, 1x1 ones of small batches
+        // included, in oneDNN's kernels (on one thread it runs those with its own)
+        JniUtils.setNumThreads(2);
         manager = NDManager.newBaseManager();
     }
 
     @AfterAll
     static void close() {
         manager.close();
+        JniUtils.setNumThreads(threadsBefore);
     }
 
     static Stream<Arguments> configs() {
