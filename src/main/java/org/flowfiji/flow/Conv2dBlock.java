@@ -176,15 +176,6 @@ final class Conv2dBlock extends AbstractBlock {
      * not a multiple of that runs to the next multiple, the extra outputs dropped
      * ({@link #pointwiseOutputs}: a oneDNN kernel computed such widths wrongly on the processor
      * above); {@link FusedConvolutions} does the same.
-     *
-     * <p>A 1x1 convolution without padding whose gradients are recorded, over a batch of fewer than
-     * {@value #ONE_DNN_POINTWISE_BATCH} images, runs on each image's rows split into batch entries
-     * ({@link #rowsIntoBatch}): a 1x1 kernel sees one pixel at a time, so [8, c, 16, 16] as
-     * [16, c, 8, 16] is the same convolution, and in channels-last memory both are views of the
-     * same values. libtorch runs 1x1 convolutions of smaller batches on one engine thread (each
-     * part of a split training batch has one) with its own matrix-product convolution instead of
-     * oneDNN's 1x1 kernels, forward and backward; at 16 it takes oneDNN's. Glow's default training
-     * (parts of 8) was 7 % faster per iteration with the folding (docs/benchmarks.md).
      */
     static NDArray conv2d(NDArray x, NDArray w, NDArray b, Shape padding) {
         boolean gradients = JniUtils.isGradMode();
@@ -195,20 +186,9 @@ final class Conv2dBlock extends AbstractBlock {
             w = w2;
         }
         Shape ws = w.getShape();
-        Shape s = x.getShape();
         if (ws.get(2) == 1 && ws.get(3) == 1 && pointwiseOutputs(ws.get(0)) != ws.get(0)) {
             NDArray[] wb = withZeroOutputs(w, b, pointwiseOutputs(ws.get(0)));
             return firstChannels(conv2d(x, wb[0], wb[1], padding), ws.get(0));
-        }
-        if (gradients && ws.get(2) == 1 && ws.get(3) == 1 && padding.get(0) == 0 && padding.get(1) == 0) {
-            long fold = rowsIntoBatch(s.get(0), s.get(2));
-            if (fold > 1) {
-                long n = s.get(0), h = s.get(2), cols = s.get(3);
-                // [n, c, h, cols] as [n·fold, c, h / fold, cols]: a view of channels-last memory
-                NDArray folded = x.transpose(0, 2, 3, 1).reshape(n * fold, h / fold, cols, s.get(1)).transpose(0, 3, 1, 2);
-                NDArray y = Conv2d.conv2d(folded, w, b, new Shape(1, 1), padding, new Shape(1, 1), 1).singletonOrThrow();
-                return y.transpose(0, 2, 3, 1).reshape(n, h, cols, ws.get(0)).transpose(0, 3, 1, 2);
-            }
         }
         return Conv2d.conv2d(x, w, b, new Shape(1, 1), padding, new Shape(1, 1), 1).singletonOrThrow();
     }
@@ -242,21 +222,6 @@ final class Conv2dBlock extends AbstractBlock {
     /** The first {@code channels} channels of y [B, C, H, W] (a view). */
     static NDArray firstChannels(NDArray y, long channels) {
         return y.get(new NDIndex().addAllDim().addSliceDim(0, channels));
-    }
-
-    /** Batches from which libtorch runs a 1x1 convolution on one engine thread in oneDNN. */
-    static final int ONE_DNN_POINTWISE_BATCH = 16;
-
-    /**
-     * By how many parts a 1x1 convolution over a batch of {@code batch} images of {@code rows}
-     * rows splits each image's rows into batch entries so that the batch reaches
-     * {@link #ONE_DNN_POINTWISE_BATCH}: the smallest power of two that does and divides the rows,
-     * or 1 (no folding) when the batch is already that large or no such power divides the rows.
-     */
-    static long rowsIntoBatch(long batch, long rows) {
-        long fold = 1;
-        while (batch * fold < ONE_DNN_POINTWISE_BATCH) fold *= 2;
-        return fold > 1 && rows % fold == 0 ? fold : 1;
     }
 
     /** The rows of a convolution's result that belong to the sides asked for (see above). */

@@ -111,7 +111,7 @@ public final class InvertibleConv1x1 extends FlowBlock {
 
     /**
      * {@code w · x} at every pixel. Training passes take it as a 1x1 convolution
-     * ({@link Conv2dBlock#conv2d}, which folds small batches for oneDNN): with its backward
+     * ({@link Conv2dBlock#conv2d}, which mends widths the engine computes wrongly): with its backward
      * pass over training batches that was 3-7 % of a Glow iteration faster than a batched matrix
      * product, whose weight gradient is a product per image summed over the batch. Other passes
      * take the matrix product [C, C] x [B, C, H·W]: over the large images of maps the convolution

@@ -19,8 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Whole flows at the widths users train (the architectures' default hidden widths, large Glow's,
  * odd widths, 1, 3 and 9 image channels) give the same log-likelihoods and maps in float32 as in
  * float64, with the same parameters: in passes without gradients (maps, evaluation) and in
- * training passes (gradients recorded, batches small enough for the folded 1x1 convolutions), on
- * two engine threads. float32 runs the engine's fast kernels (oneDNN, chosen per processor and
+ * training passes (gradients recorded), on two engine threads. float32 runs the engine's fast kernels (oneDNN, chosen per processor and
  * shape); float64 runs its reference kernels. A wrong float32 kernel for any layer's shape on the
  * machine running the tests shows here (on one processor oneDNN computed some 1x1 widths wrongly:
  * see {@link Conv2dBlock#pointwiseOutputs}).
