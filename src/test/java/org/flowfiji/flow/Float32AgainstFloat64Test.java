@@ -1,7 +1,5 @@
 package org.flowfiji.flow;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -94,9 +92,6 @@ class Float32AgainstFloat64Test {
 
     /** float32 against float64 values, relative to the largest of them. */
     private static void compare(NDArray expected, NDArray actual, String what) {
-        double scale = FlowLayerContract.maxAbs(expected);
-        double worst = FlowLayerContract.maxAbs(expected.sub(actual.toType(DataType.FLOAT64, true)));
-        assertTrue(worst <= 1e-4 * Math.max(1, scale), what + " differs by " + worst + " (largest " + scale + ")");
-        System.out.printf("%s: %.3e of %.3e%n", what, worst, scale);
+        FlowLayerContract.assertCloseToLargest(expected, actual, 1e-4, what);
     }
 }

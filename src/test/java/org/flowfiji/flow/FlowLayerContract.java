@@ -271,6 +271,31 @@ public final class FlowLayerContract {
         }
     }
 
+    /**
+     * actual (any data type) within {@code relTol} of expected's largest magnitude (at least 1) of
+     * expected at every element, expected not all zeros: float32 results against float64 ones,
+     * whose rounding grows with the sums' size rather than each value's.
+     */
+    static void assertCloseToLargest(NDArray expected, NDArray actual, double relTol, String what) {
+        double scale = maxAbs(expected);
+        double worst = maxAbs(expected.sub(actual.toType(DataType.FLOAT64, true)));
+        assertTrue(scale > 1e-2, what + ": the float64 values are all zeros");
+        assertTrue(worst <= relTol * Math.max(1, scale), what + " differs by " + worst + " (largest " + scale + ")");
+    }
+
+    /**
+     * A convolution of {@code kernel} x {@code kernel} from {@code in} to {@code out} channels,
+     * initialised for {@code inShape} with every parameter perturbed (the zero bias included), its
+     * kernel recording gradients.
+     */
+    static Conv2dBlock perturbedConvolution(NDManager m, int in, int out, int kernel, Shape inShape, long seed) {
+        Conv2dBlock conv = new Conv2dBlock(in, out, kernel, false, seed);
+        conv.initialize(m, DataType.FLOAT32, inShape);
+        perturb(conv, seed + 1);
+        conv.getParameters().get("weight").getArray().setRequiresGradient(true);
+        return conv;
+    }
+
     static double maxAbs(NDArray a) {
         double m = 0;
         for (double v : Tensors.doubles(a)) {

@@ -1,7 +1,5 @@
 package org.flowfiji.flow;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -45,13 +43,10 @@ class PointwiseConvolutionTest {
         int before = Engines.threads();
         JniUtils.setNumThreads(threads);
         try (NDManager m = NDManager.newBaseManager()) {
-            Conv2dBlock conv = new Conv2dBlock(in, out, 1, false, 5);
             Shape inShape = new Shape(batch, in, side, side);
-            conv.initialize(m, DataType.FLOAT32, inShape);
-            FlowLayerContract.perturb(conv, 9);
+            Conv2dBlock conv = FlowLayerContract.perturbedConvolution(m, in, out, 1, inShape, 5);
             Parameter weight = conv.getParameters().get("weight");
             Parameter bias = conv.getParameters().get("bias");
-            weight.getArray().setRequiresGradient(true);
             NDArray x = FlowLayerContract.randn(m, inShape, 4);
             NDArray expected = Conv2d.conv2d(x.toType(DataType.FLOAT64, true),
                     FlowLayerContract.rowMajorKernel(weight.getArray()).toType(DataType.FLOAT64, true),
@@ -79,9 +74,6 @@ class PointwiseConvolutionTest {
     }
 
     private static void compare(NDArray expected, NDArray actual, String how) {
-        double scale = FlowLayerContract.maxAbs(expected);
-        double worst = FlowLayerContract.maxAbs(expected.sub(actual.toType(DataType.FLOAT64, true)));
-        assertTrue(scale > 1e-2, "the float64 convolution is all zeros");
-        assertTrue(worst <= 1e-5 * Math.max(1, scale), how + ": differs by " + worst + " (largest " + scale + ")");
+        FlowLayerContract.assertCloseToLargest(expected, actual, 1e-5, how);
     }
 }
