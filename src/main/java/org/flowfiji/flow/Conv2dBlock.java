@@ -178,17 +178,15 @@ final class Conv2dBlock extends AbstractBlock {
      * above); {@link FusedConvolutions} does the same.
      */
     static NDArray conv2d(NDArray x, NDArray w, NDArray b, Shape padding) {
-        boolean gradients = JniUtils.isGradMode();
-        if (w.getShape().get(1) == 1 && gradients) {
+        if (w.getShape().get(1) == 1 && JniUtils.isGradMode()) {
             NDArray w2 = channelsLast(w.concat(w.zerosLike(), 1));
             w2.attach(x.getManager());
             x = x.concat(x.zerosLike(), 1);
             w = w2;
         }
-        Shape ws = w.getShape();
-        if (ws.get(2) == 1 && ws.get(3) == 1 && pointwiseOutputs(ws.get(0)) != ws.get(0)) {
-            NDArray[] wb = withZeroOutputs(w, b, pointwiseOutputs(ws.get(0)));
-            return firstChannels(conv2d(x, wb[0], wb[1], padding), ws.get(0));
+        NDArray[] widened = widenedPointwise(w, b);
+        if (widened != null) {
+            return firstChannels(conv2d(x, widened[0], widened[1], padding), w.getShape().get(0));
         }
         return Conv2d.conv2d(x, w, b, new Shape(1, 1), padding, new Shape(1, 1), 1).singletonOrThrow();
     }
@@ -210,9 +208,15 @@ final class Conv2dBlock extends AbstractBlock {
                 ? out : (out + POINTWISE_OUTPUT_BLOCK - 1) / POINTWISE_OUTPUT_BLOCK * POINTWISE_OUTPUT_BLOCK;
     }
 
-    /** Kernel w [out, in, kh, kw] and bias b (or null) with zero outputs added up to {@code outputs}. */
-    static NDArray[] withZeroOutputs(NDArray w, NDArray b, long outputs) {
+    /**
+     * For a 1x1 kernel w [out, in, 1, 1] whose width {@link #pointwiseOutputs} widens: the kernel
+     * and bias b (or null) with zero outputs added up to that width; else null (w runs as it is).
+     */
+    static NDArray[] widenedPointwise(NDArray w, NDArray b) {
         Shape ws = w.getShape();
+        if (ws.get(2) != 1 || ws.get(3) != 1) return null;
+        long outputs = pointwiseOutputs(ws.get(0));
+        if (outputs == ws.get(0)) return null;
         NDArray extra = w.getManager().zeros(new Shape(outputs - ws.get(0), ws.get(1), ws.get(2), ws.get(3)), w.getDataType());
         NDArray wp = w.concat(extra, 0);
         NDArray bp = b == null ? null : b.concat(b.getManager().zeros(new Shape(outputs - ws.get(0)), b.getDataType()));

@@ -98,12 +98,10 @@ final class FusedConvolutions {
      * leaves it (channels-last for channels-last kernels).
      */
     static NDArray convRelu(NDArray x, NDArray w, NDArray b, int rowPad, int columnPad) {
-        Shape ws = w.getShape();
-        long outputs = ws.get(2) == 1 && ws.get(3) == 1 ? Conv2dBlock.pointwiseOutputs(ws.get(0)) : ws.get(0);
-        if (outputs != ws.get(0)) {
-            // 1x1 convolutions of some widths run with more outputs (see Conv2dBlock.pointwiseOutputs)
-            NDArray[] wb = Conv2dBlock.withZeroOutputs(w, b, outputs);
-            return Conv2dBlock.firstChannels(convRelu(x, wb[0], wb[1], rowPad, columnPad), ws.get(0));
+        // 1x1 convolutions of some widths run with more outputs (see Conv2dBlock.pointwiseOutputs)
+        NDArray[] widened = Conv2dBlock.widenedPointwise(w, b);
+        if (widened != null) {
+            return Conv2dBlock.firstChannels(convRelu(x, widened[0], widened[1], rowPad, columnPad), w.getShape().get(0));
         }
         String method = packs(x, w) ? "packed_conv_relu" : "conv_relu";
         return run(module(x.getManager()), method, x, w, b, rowPad, columnPad);
