@@ -128,6 +128,17 @@ def train_throughput(arch, patch, batch, seconds, warmup, data, norm, **sizes):
             "bits_per_dim_last": (loss.item() + math.log(norm[1])) / math.log(2)}
 
 
+def timed_training(warmup_seconds, arch, patch, batch, seconds, warmup, data, norm, **sizes):
+    """An untimed run of `warmup_seconds` (its own model), then the timed run, like `flows bench`;
+    the untimed run's figures are reported as warmup_run_*."""
+    before = train_throughput(arch, patch, batch, warmup_seconds, 0, data, norm, **sizes) if warmup_seconds > 0 else None
+    r = train_throughput(arch, patch, batch, seconds, warmup, data, norm, **sizes)
+    r["warmup_run_seconds"] = before["seconds"] if before else 0
+    r["warmup_run_iterations"] = before["iterations"] if before else 0
+    r["warmup_run_patches_per_second"] = before["patches_per_second_including_warmup"] if before else 0
+    return r
+
+
 def receptive_radius(arch, levels, steps, blocks):
     """The Java Mapper's tile margin (Mapper.receptiveRadius): a conditioner of radius r at a scale of
     s pixels per position adds r*s, a squeeze or a conditional split prior adds s, plus one block of
@@ -266,12 +277,16 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes, about a minute in all")
     ap.add_argument("--seconds", type=float, default=30.0,
                     help="seconds per training scenario (the first fifth is warm-up), as `flows bench --train-seconds`")
+    ap.add_argument("--warmup-seconds", type=float, default=10.0,
+                    help="seconds of the untimed run before each training scenario's timed run (default 10, "
+                         "1 with --quick; 0 = none), as `flows bench --train-warmup`")
     ap.add_argument("--only", default="train,map,sample", help="comma-separated scenarios")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     only = set(args.only.split(","))
     quick = args.quick
     seconds = 3.0 if quick else args.seconds
+    warmup_seconds = min(args.warmup_seconds, 1.0) if quick else args.warmup_seconds
     data = synthetic_plane(512, 512, 1)
     norm = normaliser(data)
     result = {"engine": "pytorch-eager", "torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -282,9 +297,10 @@ def main():
         train = {}
         for arch in ("realnvp", "glow", "iaf"):
             log("train " + arch)
-            train[arch] = train_throughput(arch, 32, 16, seconds, 3, data, norm)
+            train[arch] = timed_training(warmup_seconds, arch, 32, 16, seconds, 3, data, norm)
         log("train glow_large")
-        train["glow_large"] = train_throughput("glow", 32, 32, seconds, 2, data, norm, levels=3, steps=16, hidden=128)
+        train["glow_large"] = timed_training(warmup_seconds, "glow", 32, 32, seconds, 2, data, norm,
+                                             levels=3, steps=16, hidden=128)
         result["train"] = train
     if "map" in only:
         size = 512 if quick else 2048

@@ -5,8 +5,9 @@ Runs the same scenario on both sides one after the other, alternating which side
 round to round (so a machine that speeds up or slows down over the run does not favour one side),
 and prints, per scenario, every round's figures and the ratio Java / PyTorch of their means:
 
-  train   patches/s, RealNVP, Glow, IAF at the default sizes and the large Glow (both sides time
-          the steady state after the first fifth of each run)
+  train   patches/s, RealNVP, Glow, IAF at the default sizes and the large Glow (both sides run
+          each scenario untimed for --warmup seconds first, then time the steady state after the
+          first fifth of the timed run)
   map     megapixels/s of the exact map of a 2048x2048 16-bit plane, Glow and RealNVP; the
           PyTorch figure is the faster of its two ways (tiles with the Java margin, or the whole
           plane in one pass, Glow only)
@@ -16,7 +17,7 @@ Prints a table on stderr and one JSON line on stdout. Needs a built `target/flow
 baseline's Python (Debian: `apt-get install python3-torch libopenblas0-pthread`, see
 bench/README.md).
 
-Run: /usr/bin/python3 bench/compare.py --threads 2 [--rounds 2] [--seconds 30] [--only train,map,sample]
+Run: /usr/bin/python3 bench/compare.py --threads 2 [--rounds 2] [--seconds 30] [--warmup 10] [--only train,map,sample]
 """
 
 import argparse
@@ -79,6 +80,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads on both sides (default: all cores)")
     ap.add_argument("--rounds", type=int, default=2, help="pairs of runs per scenario (default 2)")
     ap.add_argument("--seconds", type=float, default=30.0, help="seconds per training scenario (default 30)")
+    ap.add_argument("--warmup", type=float, default=10.0,
+                    help="seconds of the untimed run before each training scenario, on both sides (default 10)")
     ap.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios: train, map, sample")
     ap.add_argument("--jar", default=os.path.join(ROOT, "target", "flows.jar"), help="the flows jar to run")
     ap.add_argument("--java", default="java", help="the Java launcher")
@@ -88,17 +91,20 @@ def main():
     for s in scenarios:
         if s not in SCENARIOS:
             sys.exit(f"Unknown scenario '{s}': use {', '.join(SCENARIOS)}")
-    if args.threads < 1 or args.rounds < 1 or args.seconds <= 0:
-        sys.exit("--threads and --rounds must be >= 1 and --seconds > 0")
+    if args.threads < 1 or args.rounds < 1 or args.seconds <= 0 or not args.warmup >= 0:
+        sys.exit("--threads and --rounds must be >= 1, --seconds > 0 and --warmup >= 0")
     if not os.path.isfile(args.jar):
         sys.exit(f"No {args.jar}: build it first with  mvn -q -B package -DskipTests")
 
-    result = {"threads": args.threads, "rounds": args.rounds, "train_seconds": args.seconds, "scenarios": {}}
+    result = {"threads": args.threads, "rounds": args.rounds, "train_seconds": args.seconds,
+              "train_warmup_seconds": args.warmup, "scenarios": {}}
     for scenario in scenarios:
         java_cmd = [args.java, "-jar", args.jar, "bench", "--json", "--only", scenario,
-                    "--threads", str(args.threads), "--train-seconds", str(args.seconds)]
+                    "--threads", str(args.threads), "--train-seconds", str(args.seconds),
+                    "--train-warmup", str(args.warmup)]
         torch_cmd = [args.python, os.path.join(HERE, "bench_torch.py"), "--only", scenario,
-                     "--threads", str(args.threads), "--seconds", str(args.seconds)]
+                     "--threads", str(args.threads), "--seconds", str(args.seconds),
+                     "--warmup-seconds", str(args.warmup)]
         rounds = []
         for r in range(args.rounds):
             log(f"{scenario}, round {r + 1} of {args.rounds}")

@@ -148,29 +148,27 @@ public final class Benchmarks {
         return null;
     }
 
-    /** Training throughput of one architecture; sizes left at 0 take the architecture's defaults. */
+    /**
+     * Training throughput of one architecture; sizes left at 0 take the architecture's defaults.
+     * An untimed run of the same scenario (its own untrained model, {@code trainWarmupSeconds} of
+     * the settings) comes first: a JVM's first seconds of training are slower (its code is being
+     * compiled, and the young generation of the Java heap is touched for the first time: Glow
+     * iterations took 60-90 ms from the 2nd to the 10th second of a fresh JVM, 50-55 ms after), which
+     * a run of minutes hardly notices but a run of 30 s would. The timed run then leaves out its own
+     * first fifth as well. The untimed run's figures are reported too ({@code warmup_run_*}).
+     */
     public JsonObject training(Architecture arch, int levels, int steps, int hidden, int batch) throws IOException {
         Path dir = Files.createTempDirectory("flows-bench");
-        Path modelFile = dir.resolve("bench.flow");
         int warmup = settings.quick() ? 1 : WARMUP_ITERATIONS;
         List<long[]> marks = new ArrayList<>(); // {iteration, nanoTime} at the end of every iteration
         TrainingListener listener = s -> marks.add(new long[] {s.iteration(), System.nanoTime()});
-        TrainSettings ts = TrainSettings.builder()
-                .setArchitecture(arch)
-                .setModelFile(modelFile)
-                .optPatchSize(PATCH)
-                .optLevels(levels)
-                .optSteps(steps)
-                .optHidden(hidden)
-                .optBatchSize(batch)
-                .optIterations(1_000_000)
-                .optMinutes(settings.trainSeconds() / 60.0)
-                .optValidationFraction(0)
-                .optValidationInterval(Integer.MAX_VALUE)
-                .optDevice("cpu")
-                .build();
         try {
-            TrainResult r = Trainer.train(trainingImage, ts, listener, null);
+            TrainResult before = settings.trainWarmupSeconds() > 0
+                    ? Trainer.train(trainingImage, trainingSettings(arch, levels, steps, hidden, batch,
+                            dir.resolve("warmup.flow"), settings.trainWarmupSeconds()), s -> { }, null)
+                    : null;
+            TrainResult r = Trainer.train(trainingImage, trainingSettings(arch, levels, steps, hidden, batch,
+                    dir.resolve("bench.flow"), settings.trainSeconds()), listener, null);
             long[] from = steadyStateStart(marks, warmup, WARMUP_SHARE);
             long[] last = marks.isEmpty() ? null : marks.get(marks.size() - 1);
             long n = from == null ? 0 : last[0] - from[0];
@@ -187,6 +185,9 @@ public final class Benchmarks {
             o.addProperty("patch", PATCH);
             o.add("config", trainingConfig(arch, levels, steps, hidden));
             o.addProperty("train_bits_per_dim", r.trainBitsPerDim());
+            o.addProperty("warmup_run_seconds", before == null ? 0 : before.seconds());
+            o.addProperty("warmup_run_iterations", before == null ? 0 : before.iterations());
+            o.addProperty("warmup_run_patches_per_second", before == null ? 0 : before.patchesPerSecond());
             return o;
         } finally {
             try (var files = Files.list(dir)) {
@@ -196,6 +197,24 @@ public final class Benchmarks {
             }
             Files.deleteIfExists(dir);
         }
+    }
+
+    private static TrainSettings trainingSettings(Architecture arch, int levels, int steps, int hidden, int batch,
+                                                  Path modelFile, double seconds) {
+        return TrainSettings.builder()
+                .setArchitecture(arch)
+                .setModelFile(modelFile)
+                .optPatchSize(PATCH)
+                .optLevels(levels)
+                .optSteps(steps)
+                .optHidden(hidden)
+                .optBatchSize(batch)
+                .optIterations(1_000_000)
+                .optMinutes(seconds / 60.0)
+                .optValidationFraction(0)
+                .optValidationInterval(Integer.MAX_VALUE)
+                .optDevice("cpu")
+                .build();
     }
 
     /**

@@ -50,6 +50,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Seconds per training scenario (0 = 30, or 3 with --quick).")
     double trainSeconds;
 
+    @Option(names = "--train-warmup", paramLabel = "SECONDS",
+            description = "Seconds of the untimed run before each training scenario's timed run "
+                    + "(default 10, or 1 with --quick; 0 = none).")
+    Double trainWarmup;
+
     @Override
     public Integer call() throws Exception {
         Set<String> run = new LinkedHashSet<>(SCENARIOS);
@@ -63,6 +68,9 @@ final class BenchCommand implements Callable<Integer> {
                 run.add(name);
             }
         }
+        if (trainWarmup != null && !(trainWarmup >= 0)) {
+            throw new IllegalArgumentException("--train-warmup must be >= 0 seconds, got " + trainWarmup);
+        }
         if (threads < 0) {
             throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
         }
@@ -74,11 +82,7 @@ final class BenchCommand implements Callable<Integer> {
             JniUtils.setNumThreads(threads);
         }
         BenchSettings base = quick ? BenchSettings.quickSizes() : BenchSettings.fullSizes();
-        BenchSettings settings = trainSeconds > 0
-                ? new BenchSettings(base.quick(), trainSeconds, base.mapSide(), base.stackSide(), base.stackPlanes(),
-                        base.sampleSide(), base.sampleCount(), base.scalingSides(), base.childHeap(), base.flopsSide(),
-                        base.kernelSeconds())
-                : base;
+        BenchSettings settings = base.withTraining(trainSeconds > 0 ? trainSeconds : -1, trainWarmup == null ? -1 : trainWarmup);
         PrintStream report = json ? System.err : System.out;
         Benchmarks b = new Benchmarks(settings);
         JsonObject all = new JsonObject();

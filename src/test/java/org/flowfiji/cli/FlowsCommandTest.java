@@ -177,4 +177,32 @@ class FlowsCommandTest {
             assertTrue(o.get("multiply_adds_per_pixel").getAsDouble() > 1000, arch + " counts its convolutions");
         }
     }
+
+    @Test
+    void benchTrainingRunsTheUntimedRunBeforeTheTimedOne() {
+        Run r = run("bench", "--quick", "--only", "train", "--threads", "1", "--train-seconds", "1",
+                "--train-warmup", "0.5", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonObject train = r.json().getAsJsonObject("train");
+        for (String scenario : new String[] {"realnvp", "glow", "iaf", "glow_large"}) {
+            JsonObject o = train.getAsJsonObject(scenario);
+            assertNotNull(o, scenario + " measured");
+            assertFalse(o.has("error"), scenario + ": " + o);
+            assertTrue(o.get("warmup_run_iterations").getAsLong() >= 1, scenario + ": the untimed run trained " + o);
+            assertTrue(o.get("warmup_run_seconds").getAsDouble() >= 0.5, scenario + ": the untimed run's budget " + o);
+            assertTrue(o.get("warmup_run_patches_per_second").getAsDouble() > 0, scenario + " " + o);
+            assertTrue(o.get("iterations").getAsLong() >= 1, scenario + ": the timed run trained " + o);
+            assertTrue(o.get("patches_per_second").getAsDouble() > 0, scenario + " " + o);
+        }
+
+        Run none = run("bench", "--quick", "--only", "train", "--threads", "1", "--train-seconds", "0.5",
+                "--train-warmup", "0", "--json");
+        assertEquals(0, none.code(), none.err());
+        JsonObject glow = none.json().getAsJsonObject("train").getAsJsonObject("glow");
+        assertEquals(0, glow.get("warmup_run_iterations").getAsLong(), "no untimed run with --train-warmup 0: " + glow);
+
+        Run negative = run("bench", "--only", "train", "--train-warmup", "-2");
+        assertEquals(2, negative.code());
+        assertTrue(negative.err().contains("--train-warmup"), negative.err());
+    }
 }
