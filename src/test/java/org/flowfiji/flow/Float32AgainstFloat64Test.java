@@ -4,7 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.flowfiji.model.Engines;
 import org.junit.jupiter.api.AfterAll;
@@ -13,11 +18,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
  * Whole flows at the widths users train (the architectures' default hidden widths, large Glow's,
  * odd widths, 1, 3 and 9 image channels) give the same log-likelihoods and maps in float32 as in
  * float64, with the same parameters: in passes without gradients (maps, evaluation) and in
- * training passes (gradients recorded), on two engine threads. float32 runs the engine's fast kernels (oneDNN, chosen per processor and
+ * training passes (gradients recorded), on two engine threads; and the training passes give every
+ * parameter the same gradient (float64: a twin flow with float64 parameters). float32 runs the engine's fast kernels (oneDNN, chosen per processor and
  * shape); float64 runs its reference kernels. A wrong float32 kernel for any layer's shape on the
  * machine running the tests shows here (on one processor oneDNN computed some 1x1 widths wrongly:
  * see {@link Conv2dBlock#pointwiseOutputs}).
@@ -70,13 +78,27 @@ class Float32AgainstFloat64Test {
                     }
                 }
             }
+            // the same flow with float64 parameters, for the float64 gradients (a float64 pass of the
+            // float32 flow converts its parameters by copies that carry no gradient back)
+            MultiScaleFlow flow64 = (MultiScaleFlow) Flows.create(config, 17);
+            flow64.initialize(sub, DataType.FLOAT64, shape);
+            flow64.initializeFromData(FlowLayerContract.training(sub), x64);
+            List<Parameter> params32 = parameters(flow);
+            List<Parameter> params64 = parameters(flow64);
+            for (int i = 0; i < params32.size(); i++) {
+                Tensors.overwrite(params64.get(i).getArray(), Tensors.doubles(params32.get(i).getArray()));
+                params32.get(i).getArray().setRequiresGradient(true);
+            }
             boolean grad = JniUtils.isGradMode();
             JniUtils.setGradMode(true);
             try {
                 FlowContext training = FlowLayerContract.training(sub);
                 NDArray ll32 = flow.forward(training, x).logLikelihood();
-                NDArray ll64 = flow.forward(training, x64).logLikelihood();
+                List<NDArray> g32 = parameterGradients(params32, ll32, sub);
+                NDArray ll64 = flow64.forward(FlowLayerContract.training(sub), x64).logLikelihood();
+                List<NDArray> g64 = parameterGradients(params64, ll64, sub);
                 compare(ll64, ll32, name + ", training pass: log-likelihood");
+                compareGradients(flow, g64, g32, name);
             } finally {
                 JniUtils.setGradMode(grad);
             }
@@ -87,6 +109,60 @@ class Float32AgainstFloat64Test {
                 compare(out64.logLikelihood(), out32.logLikelihood(), name + ", without gradients: log-likelihood");
                 compare(out64.pixelMap(), out32.pixelMap(), name + ", without gradients: map");
             }
+        }
+    }
+
+    private static List<Parameter> parameters(MultiScaleFlow flow) {
+        List<Parameter> params = new ArrayList<>();
+        for (Pair<String, Parameter> p : flow.getParameters()) {
+            params.add(p.getValue());
+        }
+        return params;
+    }
+
+    /**
+     * The gradients of sum(ll) with respect to {@code params}, as float64 copies in
+     * {@code manager}, in their order; the parameters' gradients are left at zero.
+     */
+    private static List<NDArray> parameterGradients(List<Parameter> params, NDArray ll, NDManager manager) {
+        NDArray loss = ll.sum();
+        JniUtils.backward((PtNDArray) loss, (PtNDArray) manager.ones(loss.getShape(), loss.getDataType()), false, false);
+        List<NDArray> grads = new ArrayList<>();
+        for (Parameter p : params) {
+            if (!p.requiresGradient()) {
+                grads.add(null);
+                continue;
+            }
+            NDArray g = p.getArray().getGradient();
+            // a copy of its own: the gradient is zeroed below (a float64 toType may share its memory)
+            NDArray copy = g.getDataType() == DataType.FLOAT64 ? g.duplicate() : g.toType(DataType.FLOAT64, true);
+            copy.attach(manager);
+            g.close();
+            JniUtils.zeroGrad((PtNDArray) p.getArray());
+            grads.add(copy);
+        }
+        return grads;
+    }
+
+    /**
+     * Every parameter's gradient in the float32 training pass against the float64 one's: within
+     * 1e-3 of the largest of that parameter's float64 gradient, or of a thousandth of the largest
+     * over all parameters when that is more (sums of thousands of float32 terms, some cancelling).
+     */
+    private static void compareGradients(MultiScaleFlow flow, List<NDArray> expected, List<NDArray> actual, String name) {
+        double largest = 0;
+        for (NDArray e : expected) {
+            if (e != null) largest = Math.max(largest, FlowLayerContract.maxAbs(e));
+        }
+        assertTrue(largest > 1e-2, name + ": the float64 gradients are all zeros");
+        List<Pair<String, Parameter>> params = new ArrayList<>();
+        flow.getParameters().forEach(params::add);
+        for (int i = 0; i < params.size(); i++) {
+            if (expected.get(i) == null) continue; // no gradient (batch normalisation's running averages)
+            double own = FlowLayerContract.maxAbs(expected.get(i));
+            double worst = FlowLayerContract.maxAbs(expected.get(i).sub(actual.get(i)));
+            assertTrue(worst <= 1e-3 * Math.max(own, 1e-3 * largest), name + ", training pass: gradient of "
+                    + params.get(i).getKey() + " differs by " + worst + " (largest " + own + ", of all parameters " + largest + ")");
         }
     }
 
