@@ -152,9 +152,10 @@ public final class Benchmarks {
      * Training throughput of one architecture; sizes left at 0 take the architecture's defaults.
      * An untimed run of the same scenario (its own untrained model, {@code trainWarmupSeconds} of
      * the settings) comes first: a JVM's first seconds of training are slower (its code is being
-     * compiled, and the young generation of the Java heap is touched for the first time: Glow
-     * iterations took 60-90 ms from the 2nd to the 10th second of a fresh JVM, 50-55 ms after), which
-     * a run of minutes hardly notices but a run of 30 s would. The timed run then leaves out its own
+     * compiled, and the young generation of the Java heap is written for the first time: Glow
+     * iterations took 70-95 ms from the 2nd to the 10th second of a fresh JVM, and 50-56 ms from
+     * about the 6th second with a young generation fixed small; see docs/benchmarks.md), which a
+     * run of minutes hardly notices but a run of 30 s would. The timed run then leaves out its own
      * first fifth as well. The untimed run's figures are reported too ({@code warmup_run_*}).
      */
     public JsonObject training(Architecture arch, int levels, int steps, int hidden, int batch) throws IOException {
