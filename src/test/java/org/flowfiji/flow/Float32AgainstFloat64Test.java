@@ -83,11 +83,12 @@ class Float32AgainstFloat64Test {
             MultiScaleFlow flow64 = (MultiScaleFlow) Flows.create(config, 17);
             flow64.initialize(sub, DataType.FLOAT64, shape);
             flow64.initializeFromData(FlowLayerContract.training(sub), x64);
-            List<Parameter> params32 = parameters(flow);
-            List<Parameter> params64 = parameters(flow64);
+            List<Pair<String, Parameter>> params32 = parameters(flow);
+            List<Pair<String, Parameter>> params64 = parameters(flow64);
             for (int i = 0; i < params32.size(); i++) {
-                Tensors.overwrite(params64.get(i).getArray(), Tensors.doubles(params32.get(i).getArray()));
-                params32.get(i).getArray().setRequiresGradient(true);
+                NDArray values = params32.get(i).getValue().getArray();
+                Tensors.overwrite(params64.get(i).getValue().getArray(), Tensors.doubles(values));
+                values.setRequiresGradient(true);
             }
             boolean grad = JniUtils.isGradMode();
             JniUtils.setGradMode(true);
@@ -98,7 +99,7 @@ class Float32AgainstFloat64Test {
                 NDArray ll64 = flow64.forward(FlowLayerContract.training(sub), x64).logLikelihood();
                 List<NDArray> g64 = parameterGradients(params64, ll64, sub);
                 compare(ll64, ll32, name + ", training pass: log-likelihood");
-                compareGradients(flow, g64, g32, name);
+                compareGradients(params32, g64, g32, name);
             } finally {
                 JniUtils.setGradMode(grad);
             }
@@ -112,11 +113,10 @@ class Float32AgainstFloat64Test {
         }
     }
 
-    private static List<Parameter> parameters(MultiScaleFlow flow) {
-        List<Parameter> params = new ArrayList<>();
-        for (Pair<String, Parameter> p : flow.getParameters()) {
-            params.add(p.getValue());
-        }
+    /** The flow's parameters with their names, in order. */
+    private static List<Pair<String, Parameter>> parameters(MultiScaleFlow flow) {
+        List<Pair<String, Parameter>> params = new ArrayList<>();
+        flow.getParameters().forEach(params::add);
         return params;
     }
 
@@ -124,11 +124,12 @@ class Float32AgainstFloat64Test {
      * The gradients of sum(ll) with respect to {@code params}, as float64 copies in
      * {@code manager}, in their order; the parameters' gradients are left at zero.
      */
-    private static List<NDArray> parameterGradients(List<Parameter> params, NDArray ll, NDManager manager) {
+    private static List<NDArray> parameterGradients(List<Pair<String, Parameter>> params, NDArray ll, NDManager manager) {
         NDArray loss = ll.sum();
         JniUtils.backward((PtNDArray) loss, (PtNDArray) manager.ones(loss.getShape(), loss.getDataType()), false, false);
         List<NDArray> grads = new ArrayList<>();
-        for (Parameter p : params) {
+        for (Pair<String, Parameter> named : params) {
+            Parameter p = named.getValue();
             if (!p.requiresGradient()) {
                 grads.add(null);
                 continue;
@@ -149,14 +150,12 @@ class Float32AgainstFloat64Test {
      * 1e-3 of the largest of that parameter's float64 gradient, or of a thousandth of the largest
      * over all parameters when that is more (sums of thousands of float32 terms, some cancelling).
      */
-    private static void compareGradients(MultiScaleFlow flow, List<NDArray> expected, List<NDArray> actual, String name) {
+    private static void compareGradients(List<Pair<String, Parameter>> params, List<NDArray> expected, List<NDArray> actual, String name) {
         double largest = 0;
         for (NDArray e : expected) {
             if (e != null) largest = Math.max(largest, FlowLayerContract.maxAbs(e));
         }
         assertTrue(largest > 1e-2, name + ": the float64 gradients are all zeros");
-        List<Pair<String, Parameter>> params = new ArrayList<>();
-        flow.getParameters().forEach(params::add);
         for (int i = 0; i < params.size(); i++) {
             if (expected.get(i) == null) continue; // no gradient (batch normalisation's running averages)
             double own = FlowLayerContract.maxAbs(expected.get(i));

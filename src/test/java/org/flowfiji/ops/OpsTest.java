@@ -259,8 +259,9 @@ class OpsTest {
     /** One engine thread, one part: two short runs of the same seed give the same parameters, bit for bit. */
     @Test
     void sameSeedTrainsTheSameModelOnOneThread() throws IOException {
-        float[][] runs = seededRuns(1, 9, 9);
-        assertTrue(java.util.Arrays.equals(runs[0], runs[1]), "two runs with the same seed trained different parameters");
+        List<Path> runs = seededRuns(1, 9, 9);
+        assertTrue(java.util.Arrays.equals(parameterBytes(runs.get(0)), parameterBytes(runs.get(1))),
+                "two runs with the same seed trained different parameters");
     }
 
     /**
@@ -272,44 +273,56 @@ class OpsTest {
      */
     @Test
     void sameSeedTrainsTheSameModelInTwoParts() throws IOException {
-        float[][] runs = seededRuns(2, 9, 9);
-        float[] other = seededRuns(2, 10, -1)[0];
+        List<Path> runs = seededRuns(2, 9, 9, 10);
         double bound = 2 * SEEDED_ITERATIONS * 1e-3 * (1 - 0.9) / Math.sqrt(1 - 0.999);
-        double same = maxDifference(runs[0], runs[1]);
+        double same = maxDifference(parameterValues(runs.get(0)), parameterValues(runs.get(1)));
         assertTrue(same <= bound, "two runs with the same seed differ by " + same + " (at most " + bound + ")");
-        double seeds = maxDifference(runs[0], other);
+        double seeds = maxDifference(parameterValues(runs.get(0)), parameterValues(runs.get(2)));
         assertTrue(seeds > 10 * bound, "another seed trained parameters within " + seeds + " of seed 9's");
     }
 
     private static final int SEEDED_ITERATIONS = 8;
 
-    /** The trained parameters of runs of a small Glow with {@code threads} engine threads and the given seeds (-1: no run). */
-    private float[][] seededRuns(int threads, long... seeds) throws IOException {
+    /** The model files of short runs of a small Glow with {@code threads} engine threads, one per seed. */
+    private List<Path> seededRuns(int threads, long... seeds) throws IOException {
         ImageData img = OpsTestData.blobs(4, 32, 32, 1, 6);
-        float[][] params = new float[seeds.length][];
+        List<Path> models = new java.util.ArrayList<>();
         int threadsBefore = org.flowfiji.model.Engines.threads();
         org.flowfiji.model.Engines.setThreads(threads);
         try (BatchPasses probe = BatchPasses.forBatch(Device.cpu(), 6, false)) {
             assertEquals(threads, probe.parts(), "the runs below split their batches in one part per thread");
-            for (int run = 0; run < seeds.length; run++) {
-                if (seeds[run] < 0) continue;
-                Path out = dir.resolve("seeded" + threads + "-" + run + "-" + seeds[run] + ".flow");
+            for (long seed : seeds) {
+                Path out = dir.resolve("seeded" + threads + "-" + models.size() + ".flow");
                 Trainer.train(img, TrainSettings.builder().setArchitecture(Architecture.GLOW).setModelFile(out).optPatchSize(16)
                         .optLevels(2).optSteps(2).optHidden(8).optBatchSize(6).optIterations(SEEDED_ITERATIONS)
-                        .optValidationInterval(4).optSeed(seeds[run]).build(), null, null);
-                try (FlowModel m = FlowModel.load(out, "cpu")) {
-                    List<Float> all = new java.util.ArrayList<>();
-                    m.flow().getParameters().forEach(p -> {
-                        for (float v : p.getValue().getArray().toFloatArray()) all.add(v);
-                    });
-                    params[run] = new float[all.size()];
-                    for (int i = 0; i < all.size(); i++) params[run][i] = all.get(i);
-                }
+                        .optValidationInterval(4).optSeed(seed).build(), null, null);
+                models.add(out);
             }
         } finally {
             org.flowfiji.model.Engines.setThreads(threadsBefore);
         }
-        return params;
+        return models;
+    }
+
+    private static byte[] parameterBytes(Path model) throws IOException {
+        try (FlowModel m = FlowModel.load(model, "cpu")) {
+            return m.parameterBytes();
+        }
+    }
+
+    /** Every parameter value of a model, in parameter order. */
+    private static float[] parameterValues(Path model) throws IOException {
+        try (FlowModel m = FlowModel.load(model, "cpu")) {
+            List<float[]> arrays = new java.util.ArrayList<>();
+            m.flow().getParameters().forEach(p -> arrays.add(p.getValue().getArray().toFloatArray()));
+            float[] all = new float[arrays.stream().mapToInt(a -> a.length).sum()];
+            int at = 0;
+            for (float[] a : arrays) {
+                System.arraycopy(a, 0, all, at, a.length);
+                at += a.length;
+            }
+            return all;
+        }
     }
 
     private static double maxDifference(float[] a, float[] b) {
