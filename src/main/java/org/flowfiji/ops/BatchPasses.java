@@ -11,6 +11,9 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +48,19 @@ import org.flowfiji.model.Engines;
  * count is one (threads that start using the engine meanwhile get one intra-op thread); closing
  * gives it back. {@link #lasting} gives workers of the same kind, kept and shared, for work that
  * does not train (the sampler's batches).
+ *
+ * <p><b>First passes in turn.</b> The first batch's parts run one after the other (each on its own
+ * thread), later batches at the same time. libtorch 2.7.1's oneDNN 3.7.1 can crash the process
+ * when two threads create the same convolution primitive at the same moment, as the parts of a
+ * batch do (same shapes, same operations, same time): a segmentation fault in a backward
+ * convolution run without its scratchpad, in one of 19 runs of the test suite on a 2-vCPU AMD
+ * EPYC, and within a few hundred fresh shapes when two threads ran the same convolution's
+ * forward and backward passes side by side. Once one thread has created a primitive, the others
+ * take it from oneDNN's primitive cache, and running it side by side never failed (thousands of
+ * shapes). A training's batches all have the same shapes, so its first batch creates what the
+ * others use. The sampler names the shapes of its rounds of batches
+ * ({@link #onEachThread(Object, Object, IntFunction)}): the first round of each runs in turn. See
+ * docs/architecture.md.
  */
 final class BatchPasses implements AutoCloseable {
 
@@ -68,6 +84,10 @@ final class BatchPasses implements AutoCloseable {
     private final ExecutorService pool;
     private final int engineThreadsBefore;
     private final boolean kept;
+    /** Whether a batch has run: the first one runs its parts in turn. */
+    private boolean ran;
+    /** The shapes of each owner's work that has run on these threads (see {@link #onEachThread(Object, Object, IntFunction)}). */
+    private final Map<Object, Set<Object>> shapesRun = new WeakHashMap<>();
 
     BatchPasses(int parts) {
         this(parts, "flow-training-", false);
@@ -139,12 +159,15 @@ final class BatchPasses implements AutoCloseable {
      * @throws ArithmeticException if a part's pass throws one (the others have finished by then)
      */
     double run(NDManager root, int batch, Pass pass) {
-        double total = 0;
-        for (double loss : onEachThread(k -> {
+        IntFunction<Double> part = k -> {
             int from = (int) ((long) batch * k / parts);
             int to = (int) ((long) batch * (k + 1) / parts);
             return part(root, pass, from, to - from, k == 0);
-        })) {
+        };
+        List<Double> losses = onEachThread(part, !ran);
+        ran = true;
+        double total = 0;
+        for (double loss : losses) {
             total += loss;
         }
         return total;
@@ -158,11 +181,30 @@ final class BatchPasses implements AutoCloseable {
      *     has finished
      */
     <T> List<T> onEachThread(IntFunction<T> task) {
+        return onEachThread(task, false);
+    }
+
+    /**
+     * {@link #onEachThread} for work of {@code owner} (held weakly) with the given {@code shapes}
+     * (a value with equals): the first time these workers run it, part k + 1 starts when part k
+     * has finished (see "First passes in turn" above); afterwards all parts at the same time.
+     */
+    <T> List<T> onEachThread(Object owner, Object shapes, IntFunction<T> task) {
+        Set<Object> seen;
+        synchronized (shapesRun) {
+            seen = shapesRun.computeIfAbsent(owner, o -> ConcurrentHashMap.newKeySet());
+        }
+        List<T> results = onEachThread(task, !seen.contains(shapes));
+        seen.add(shapes);
+        return results;
+    }
+
+    private <T> List<T> onEachThread(IntFunction<T> task, boolean inTurn) {
         if (parts == 1) return Collections.singletonList(task.apply(0));
         List<Future<T>> futures = new ArrayList<>(parts);
         for (int k = 0; k < parts; k++) {
             int part = k;
-            futures.add(pool.submit(() -> {
+            Future<T> f = pool.submit(() -> {
                 if (!SINGLE_THREADED.get()) {
                     // once per thread: the setting also resizes the engine's thread pools. The engine
                     // gives a thread the process's count on the thread's first use; that comes first
@@ -172,7 +214,9 @@ final class BatchPasses implements AutoCloseable {
                     SINGLE_THREADED.set(true);
                 }
                 return task.apply(part);
-            }));
+            });
+            futures.add(f);
+            if (inTurn) awaitQuietly(f);
         }
         List<T> results = new ArrayList<>(parts);
         Throwable failure = null;
@@ -191,6 +235,17 @@ final class BatchPasses implements AutoCloseable {
         if (failure instanceof Error err) throw err;
         if (failure != null) throw new IllegalStateException(failure);
         return results;
+    }
+
+    /** Waits for f to finish; its result or failure is collected with the others'. */
+    private static void awaitQuietly(Future<?> f) {
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            // reported once every part has finished
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static double part(NDManager root, Pass pass, int offset, int count, boolean first) {
