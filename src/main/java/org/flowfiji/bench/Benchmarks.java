@@ -101,6 +101,7 @@ public final class Benchmarks {
         String kernels = Engines.vectorKernels();
         o.addProperty("aten_cpu_capability", kernels == null ? "libtorch's choice" : kernels);
         o.addProperty("transparent_huge_pages", Engines.transparentHugePageMode());
+        o.addProperty("nnpack_off", Engines.nnpackOff());
         o.addProperty("available_processors", Runtime.getRuntime().availableProcessors());
         o.addProperty("grad_mode_this_thread", JniUtils.isGradMode());
         FlowConfig config = FlowConfig.defaults(Architecture.GLOW, 1).withSteps(2).withHidden(8);

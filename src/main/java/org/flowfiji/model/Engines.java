@@ -66,6 +66,12 @@ public final class Engines {
         }
     }
 
+    /** Whether libtorch's NNPACK convolutions are off because NNPACK cannot run here ({@link Nnpack}). */
+    public static boolean nnpackOff() {
+        pytorch();
+        return Nnpack.offWhereUnavailable();
+    }
+
     /** libtorch's intra-op CPU threads on the calling thread. */
     public static int threads() {
         pytorch();
@@ -105,7 +111,9 @@ public final class Engines {
                     NativeAllocator.keepFreedMemory();
                     NativeAllocator.hugePagesForLargeTensors();
                     VectorKernels.preferAvx512();
-                    engine = Engine.getEngine("PyTorch");
+                    Engine started = Engine.getEngine("PyTorch");
+                    Nnpack.offWhereUnavailable();
+                    engine = started;
                 } catch (RuntimeException | Error err) {
                     throw new IllegalStateException("The PyTorch engine could not start: " + err.getMessage()
                             + ". Check that pytorch-engine, pytorch-jni and pytorch-native-cpu (or -cu*) jars are installed.", err);
