@@ -51,7 +51,7 @@ final class Nnpack {
             Pointer context = torch.getFunction(GLOBAL_CONTEXT).invokePointer(new Object[0]);
             torch.getFunction(SET_ENABLED).invokeVoid(new Object[] {context, Boolean.FALSE});
             off = !asBool(torch.getFunction(ENABLED).invokeInt(new Object[] {context}));
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
+        } catch (LinkageError | RuntimeException e) {
             off = false;
         }
         return off;
@@ -66,7 +66,8 @@ final class Nnpack {
     static Path loadedTorch() {
         if (!Platform.isLinux()) return null;
         try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.map(l -> l.substring(l.lastIndexOf(' ') + 1))
+            // address, permissions, offset, device, inode, then the path (which may hold spaces)
+            return lines.map(l -> l.split("\\s+", 6)).filter(f -> f.length == 6).map(f -> f[5].trim())
                     .filter(p -> p.endsWith("/libtorch_cpu.so"))
                     .findFirst().map(Path::of).orElse(null);
         } catch (IOException | RuntimeException e) {
