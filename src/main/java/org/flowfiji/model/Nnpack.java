@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * <p>libtorch tries NNPACK for a convolution that oneDNN does not take (libtorch 2.7.1 leaves to
  * its own kernels the 1x1 convolutions of fewer than 16 images on one engine thread, which is
  * what each part of a training batch split over two threads is). Where NNPACK does not support the
- * processor (AVX-512 machines such as the AMD EPYC this project is measured on), every such call
+ * processor (the 2-vCPU AMD EPYC this project is measured on, for one), every such call
  * tries to start NNPACK again and prints "Could not initialize NNPACK! Reason: Unsupported
  * hardware." to the process's standard error: 128 lines per iteration of Glow at the defaults,
  * 3,840 for 30 iterations, in Fiji's console or a batch job's log. The convolution then runs on
