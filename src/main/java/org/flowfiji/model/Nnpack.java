@@ -63,7 +63,7 @@ final class Nnpack {
     }
 
     /** The libtorch_cpu library this process has loaded (Linux: from /proc/self/maps), or null. */
-    static Path loadedTorch() {
+    private static Path loadedTorch() {
         if (!Platform.isLinux()) return null;
         try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
             // address, permissions, offset, device, inode, then the path (which may hold spaces)

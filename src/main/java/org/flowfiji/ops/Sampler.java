@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.IntFunction;
 import org.flowfiji.data.Dequantization;
 import org.flowfiji.data.ImageData;
 import org.flowfiji.data.Indices;
@@ -157,17 +156,16 @@ public final class Sampler {
                 int first = start;
                 int b = batch;
                 List<float[]> xs;
-                IntFunction<float[]> round = k -> {
-                    int k0 = first + k * b;
-                    // each worker also puts its images into raw units, instead of the calling
-                    // thread after all of them (IAF: 2.5 % of the time, the workers idle meanwhile)
-                    return k0 < count
-                            ? finish(model, decode(model, flow, noise, k0, Math.min(b, count - k0), 0, 0, h, w, temperature))
-                            : null;
-                };
                 try {
                     // the first round of batches of this size from this model runs in turn (see BatchPasses)
-                    xs = workers.onEachThread(flow, List.of(b, h, w), round);
+                    xs = workers.onEachThread(flow, List.of(b, h, w), k -> {
+                        int k0 = first + k * b;
+                        // each worker also puts its images into raw units, instead of the calling
+                        // thread after all of them (IAF: 2.5 % of the time, the workers idle meanwhile)
+                        return k0 < count
+                                ? finish(model, decode(model, flow, noise, k0, Math.min(b, count - k0), 0, 0, h, w, temperature))
+                                : null;
+                    });
                 } catch (RuntimeException e) {
                     if (!Mapper.isOutOfMemory(e) || b == 1) throw e;
                     batch = b / 2;
